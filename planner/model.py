@@ -1,0 +1,236 @@
+r"""The CP-SAT model: time-indexed placement of training workloads.
+
+Sets
+    J            workloads
+    O_j          options of j: (cluster, accelerator, purchase)   (planner/options.py)
+    S_jo         start slots allowed for option o of j            (release, deadline, horizon)
+    R            resources (cluster, accelerator); r(o) the one option o uses
+    T            hourly slots 0..H-1
+
+Data
+    u_j          units of j: 1 for a gang, gpus_j for independent one-GPU tasks
+    g_j          GPUs per unit: gpus_j for a gang, 1 otherwise
+    d_jo         slots held by one unit of j on o (spot: expected runtime, rounded up)
+    c_jos        integer score of one unit of j on o starting at s
+                 (planner/objective.py: w_usd * USD + w_kg * kgCO2e, scaled)
+    M_j          penalty per unplaced unit: above any score of j
+    K_rt         GPUs of resource r in slot t
+
+Variables
+    x_jos in {0..u_j}   units of j on option o starting in slot s (boolean for a gang)
+    y_j   in {0..u_j}   units of j left unplaced (so the model is never infeasible;
+                        any y_j > 0 is reported with its reason)
+    for a gang j and option o: an optional interval I_jo of fixed size d_jo,
+    start sigma_jo = sum_s s * x_jos and presence pi_jo = sum_s x_jos
+
+Constraints
+    (1) sum_{o,s} x_jos + y_j = u_j                                   for all j
+    (2) sum_{j,o,s : r(o)=r, s <= t < s + d_jo} g_j x_jos <= K_rt     for all r, t
+        (written only where the demand that could land on (r, t) exceeds K_rt)
+    (3) optional (use_cumulative=True): add_cumulative(r) over the I_jo of gang
+        options on r, demand g_j, capacity K_r. Redundant with (2), which gives the
+        LP its tight bound. Off by default: measured on the demo (36 jobs, 2
+        workers) it made the plan slightly worse at equal time (objective 1827.4 vs
+        1824.6 at 5 s, 1825.6 vs 1824.5 at 10 s; bound 1823.7 either way).
+
+Objective
+    minimise sum c_jos x_jos + sum M_j y_j
+
+Pruning (exact): two options of the same workload on the same resource
+differ only in purchase. Where option a holds no more slots than option b and
+scores no more at start s, x_jbs is dropped: any plan using b at s is no
+better than the same plan using a at s, and a needs no more capacity. (This
+stays exact while spot and on-demand share one capacity pool.)
+
+Solver settings (measured on the demo, 36 jobs / 16k literals, 2 cores): the
+presolve spent over 5 s probing and returned a weak bound, while without it
+the root LP proves a gap under 0.1 % in about 5 s; hence presolve is off by
+default (``presolve=True`` turns it back on for experiments).
+
+Why time-indexed: start-time element tables over optional intervals give
+CP-SAT almost no LP bound (DESIGN.md, measured); one literal per start keeps
+cost and emissions by start linear, so the bound is tight and the gap honest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from planner.capacity import Resource
+from planner.domain import SolverStatus
+from planner.objective import Weights, from_int, to_int
+from planner.options import WorkloadOptions
+from planner.placement import Placement
+
+_STATUS = {
+    cp_model.OPTIMAL: SolverStatus.OPTIMAL,
+    cp_model.FEASIBLE: SolverStatus.FEASIBLE,
+    cp_model.INFEASIBLE: SolverStatus.INFEASIBLE,
+    cp_model.UNKNOWN: SolverStatus.UNKNOWN,
+    cp_model.MODEL_INVALID: SolverStatus.MODEL_INVALID,
+}
+
+
+def _dominated_starts(wo: WorkloadOptions, weights: Weights) -> set[tuple[int, int]]:
+    """(option index, start) pairs beaten by another purchase on the same resource."""
+    by_resource: dict[Resource, list[int]] = defaultdict(list)
+    for oi, o in enumerate(wo.options):
+        by_resource[o.resource].append(oi)
+    dominated: set[tuple[int, int]] = set()
+    for indices in by_resource.values():
+        for bi in indices:
+            b = wo.options[bi]
+            for ai in indices:
+                a = wo.options[ai]
+                if ai == bi or a.slots > b.slots:
+                    continue
+                for s in b.starts:
+                    if not a.first_start <= s <= a.last_start or (ai, s) in dominated:
+                        continue
+                    score_a = Placement(option=a, start=s, units=1).score(weights)
+                    score_b = Placement(option=b, start=s, units=1).score(weights)
+                    if score_a < score_b or (score_a == score_b and ai < bi):
+                        dominated.add((bi, s))
+    return dominated
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelResult:
+    status: SolverStatus
+    placements: tuple[Placement, ...]  # empty unless a solution was found
+    objective: float  # in score units (planner/objective.py)
+    bound: float
+    wall_s: float
+    num_variables: int
+    num_constraints: int
+
+
+def solve_model(
+    workload_options: tuple[WorkloadOptions, ...],
+    capacity: dict[Resource, int],
+    horizon_hours: int,
+    weights: Weights,
+    *,
+    time_limit_s: float,
+    workers: int,
+    hint: list[Placement] | None = None,
+    use_cumulative: bool = False,
+    presolve: bool = False,
+) -> ModelResult:
+    t0 = time.perf_counter()
+    model = cp_model.CpModel()
+
+    # -- variables -------------------------------------------------------------------
+    x: list[tuple[Placement, cp_model.IntVar]] = []  # (unit placement, count variable)
+    per_workload: list[list[cp_model.IntVar]] = []
+    worst_cost: list[int] = []  # highest unit score per workload, for its penalty
+    costs: list[int] = []
+    gang_intervals: dict[Resource, list[tuple[cp_model.IntervalVar, int]]] = defaultdict(list)
+    for wo in workload_options:
+        mine: list[cp_model.IntVar] = []
+        worst = 0
+        dominated = _dominated_starts(wo, weights)
+        for oi, o in enumerate(wo.options):
+            starts_x = []
+            for s in o.starts:
+                if (oi, s) in dominated:
+                    continue
+                p = Placement(option=o, start=s, units=1)
+                v = (model.new_bool_var(f"x{o.workload}_{oi}_{s}") if wo.units == 1
+                     else model.new_int_var(0, wo.units, f"x{o.workload}_{oi}_{s}"))
+                x.append((p, v))
+                costs.append(to_int(p.score(weights)))
+                worst = max(worst, costs[-1])
+                mine.append(v)
+                starts_x.append((s, v))
+            if use_cumulative and wo.units == 1 and len(starts_x) > 0:
+                present = model.new_bool_var(f"p{o.workload}_{oi}")
+                model.add(present == cp_model.LinearExpr.sum([v for _, v in starts_x]))
+                start = model.new_int_var(0, o.last_start, f"s{o.workload}_{oi}")
+                model.add(start == cp_model.LinearExpr.weighted_sum(
+                    [v for _, v in starts_x], [s for s, _ in starts_x]))
+                interval = model.new_optional_fixed_size_interval_var(
+                    start, o.slots, present, f"i{o.workload}_{oi}")
+                gang_intervals[o.resource].append((interval, wo.gpus_per_unit))
+        per_workload.append(mine)
+        worst_cost.append(worst)
+
+    # -- constraints -----------------------------------------------------------------
+    # (1) every unit placed once, or counted as unplaced
+    unplaced: list[tuple[int, cp_model.IntVar]] = []
+    for j, (wo, mine) in enumerate(zip(workload_options, per_workload)):
+        y = model.new_int_var(0, wo.units, f"y{j}")
+        model.add(cp_model.LinearExpr.sum(mine) + y == wo.units)
+        unplaced.append((j, y))
+
+    # (2) capacity per resource and slot, where it can bind
+    terms: dict[tuple[Resource, int], list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
+    reach: dict[tuple[Resource, int], int] = defaultdict(int)
+    for p, v in x:
+        o = p.option
+        g = workload_options[o.workload].gpus_per_unit
+        ub = workload_options[o.workload].units * g
+        for t in range(p.start, p.start + o.slots):
+            terms[(o.resource, t)].append((v, g))
+            reach[(o.resource, t)] += ub
+    for (resource, t), pairs in terms.items():
+        if reach[(resource, t)] > capacity.get(resource, 0):
+            model.add(cp_model.LinearExpr.weighted_sum(
+                [v for v, _ in pairs], [g for _, g in pairs]) <= capacity.get(resource, 0))
+
+    # (3) redundant cumulative for gangs (capacity is constant over the horizon for now)
+    for resource, items in gang_intervals.items():
+        if len(items) > 1:
+            model.add_cumulative([i for i, _ in items], [g for _, g in items],
+                                 capacity.get(resource, 0))
+
+    # -- objective -------------------------------------------------------------------
+    penalties = [(y, 10 * max(worst_cost[j], 1) + to_int(1000.0)) for j, y in unplaced]
+    model.minimize(
+        cp_model.LinearExpr.weighted_sum([v for _, v in x] + [y for y, _ in penalties],
+                                         costs + [m for _, m in penalties]))
+
+    # -- hints (a feasible start: the greedy plan, or the previous plan) --------------
+    if hint is not None:
+        hinted = {(p.workload, id(p.option), p.start): p.units for p in hint}
+        for p, v in x:
+            model.add_hint(v, hinted.get((p.workload, id(p.option), p.start), 0))
+        placed = defaultdict(int)
+        for p in hint:
+            placed[p.workload] += p.units
+        for j, y in unplaced:
+            model.add_hint(y, workload_options[j].units - placed[j])
+
+    # -- solve -----------------------------------------------------------------------
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.random_seed = 0
+    solver.parameters.cp_model_presolve = presolve
+    code = solver.solve(model)
+    status = _STATUS.get(code, SolverStatus.UNKNOWN)
+
+    # -- read ------------------------------------------------------------------------
+    placements: list[Placement] = []
+    if status in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE):
+        for p, v in x:
+            units = solver.value(v)
+            if units:
+                placements.append(Placement(option=p.option, start=p.start, units=units))
+        objective, bound = solver.objective_value, solver.best_objective_bound
+    else:
+        objective, bound = float("nan"), float("nan")
+    proto = model.proto
+    return ModelResult(
+        status=status,
+        placements=tuple(placements),
+        objective=from_int(objective),
+        bound=from_int(bound),
+        wall_s=time.perf_counter() - t0,
+        num_variables=len(proto.variables),
+        num_constraints=len(proto.constraints),
+    )

@@ -1,0 +1,226 @@
+"""Candidate options of each workload: where, on what, bought how, and when.
+
+An *option* is (cluster, accelerator, purchase) for one workload, with the
+hourly slots it may start in and, per start, what it costs and emits. This is
+the data step of the model (STYLE: data -> variables -> constraints ->
+objective); baselines and the checker read the same options.
+
+Per option o of workload j (all per *unit*: the whole gang, or one GPU-task
+of a non-gang job):
+
+    runtime_h   = duration_h / speed(accelerator)              on-demand
+                = E[runtime | spot interruptions]              spot (pricing.spot)
+    slots       = ceil(runtime_h)                               hourly slots held
+    cost_usd    = usd_per_gpu_hour(offer) * gpus_per_unit * runtime_h
+    energy_kwh  = carbon.energy_kwh(accelerator, gpus_per_unit, runtime_h, utilisation, PUE)
+    op_kg(s)    = sum_k energy_kwh * share_k * g_per_kwh(zone, s + k) / 1000
+                  (share_k = fraction of the runtime falling in slot k)
+    embodied_kg = carbon.embodied_kg_co2e(accelerator, gpus_per_unit * runtime_h)
+
+Allowed starts: earliest_start <= start, start + runtime_h <= deadline, and
+start + slots <= horizon end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from carbon import energy
+from planner.domain import HOUR, Purchase, Region, TrainingWorkload
+from planner.problem import PlanningProblem
+from pricing import spot
+from pricing.catalog import Offer
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Option:
+    workload: int  # index into problem.workloads
+    region: Region
+    cluster: str
+    accelerator: str
+    purchase: Purchase
+    offer: Offer
+    runtime_h: float
+    slots: int
+    first_start: int  # slot index, inclusive
+    last_start: int  # slot index, inclusive
+    cost_usd: float
+    energy_kwh: float
+    embodied_kg: float
+    operational_kg: np.ndarray  # by start slot - first_start
+    interruption_bucket: str | None = None
+
+    @property
+    def resource(self) -> tuple[str, str]:
+        return (self.cluster, self.accelerator)
+
+    @property
+    def starts(self) -> range:
+        return range(self.first_start, self.last_start + 1)
+
+    def operational_kg_at(self, start: int) -> float:
+        return float(self.operational_kg[start - self.first_start])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkloadOptions:
+    workload: TrainingWorkload
+    units: int  # 1 for a gang, gpus for independent one-GPU tasks
+    gpus_per_unit: int
+    options: tuple[Option, ...]
+    why_none: str = ""  # when options is empty, why
+
+
+def units_of(workload: TrainingWorkload) -> tuple[int, int]:
+    """(units, gpus per unit): a gang is one unit of all its GPUs."""
+    return (1, workload.gpus) if workload.gang else (workload.gpus, 1)
+
+
+def first_slot(problem: PlanningProblem, workload: TrainingWorkload) -> int:
+    return max(0, math.ceil((workload.earliest_start - problem.horizon_start) / HOUR))
+
+
+def runtime_for(workload: TrainingWorkload, accelerator: str, purchase: Purchase,
+                offer: Offer, gpus_per_unit: int) -> float | None:
+    """Expected wall hours of one unit, or None when the purchase is not allowed."""
+    base_h = workload.runtime_h(accelerator)
+    if purchase is Purchase.ON_DEMAND:
+        return base_h
+    if workload.checkpoint_interval_h is None or offer.interruption_bucket is None:
+        return None
+    instances = max(1, math.ceil(gpus_per_unit / offer.gpus_per_instance))
+    risk = spot.spot_risk(
+        work_h=base_h,
+        checkpoint_interval_h=workload.checkpoint_interval_h,
+        restart_overhead_h=workload.restart_overhead_h,
+        bucket=offer.interruption_bucket,
+        instances=instances,
+    )
+    return None if risk is None else risk.expected_runtime_h
+
+
+def hourly_shares(runtime_h: float) -> np.ndarray:
+    """Fraction of a run of ``runtime_h`` hours that falls in each hourly slot."""
+    slots = math.ceil(runtime_h - 1e-9)
+    shares = np.ones(slots)
+    shares[-1] = runtime_h - (slots - 1)
+    return shares / runtime_h
+
+
+def intensity_arrays(problem: PlanningProblem) -> dict[str, np.ndarray]:
+    """g/kWh per zone for slots 0 .. horizon + lookahead - 1."""
+    slots = problem.horizon_hours + problem.lookahead_hours
+    return {
+        zone: np.asarray([problem.g_per_kwh(zone, t) for t in range(slots)])
+        for zone in {r.grid_zone for r in problem.fleet.regions}
+    }
+
+
+def make_option(problem: PlanningProblem, j: int, region: Region, cluster: str,
+                accelerator: str, purchase: Purchase, first: int, last: int,
+                intensity: dict[str, np.ndarray]) -> Option | None:
+    """One option with starts [first, last], ignoring deadline and horizon (for baselines)."""
+    w = problem.workloads[j]
+    _, gpus_per_unit = units_of(w)
+    offer = problem.catalog.cheapest(provider=region.provider, region=region.cloud_region,
+                                     accelerator=accelerator, purchase=purchase)
+    if offer is None:
+        return None
+    runtime_h = runtime_for(w, accelerator, purchase, offer, gpus_per_unit)
+    if runtime_h is None:
+        return None
+    slots = math.ceil(runtime_h - 1e-9)
+    last = min(last, len(intensity[region.grid_zone]) - slots)
+    if last < first:
+        return None
+    return _option(problem, j, w, region, cluster, accelerator, purchase, offer, runtime_h,
+                   slots, first, last, gpus_per_unit, intensity[region.grid_zone])
+
+
+def build_options(problem: PlanningProblem) -> tuple[WorkloadOptions, ...]:
+    intensity = intensity_arrays(problem)
+    return tuple(
+        _options_of(problem, j, w, intensity) for j, w in enumerate(problem.workloads)
+    )
+
+
+def _options_of(problem: PlanningProblem, j: int, w: TrainingWorkload,
+                intensity: dict[str, np.ndarray]) -> WorkloadOptions:
+    units, gpus_per_unit = units_of(w)
+    first = first_slot(problem, w)
+    deadline_h = (w.deadline - problem.horizon_start) / HOUR
+    options: list[Option] = []
+    why: list[str] = []
+    for region in problem.fleet.regions:
+        if not w.allows(region.name):
+            continue
+        for cluster in region.clusters:
+            for accelerator in w.accelerators:
+                capacity = cluster.capacity_gpus.get(accelerator, 0)
+                if capacity < gpus_per_unit:
+                    continue
+                for purchase in Purchase:
+                    offer = problem.catalog.cheapest(
+                        provider=region.provider, region=region.cloud_region,
+                        accelerator=accelerator, purchase=purchase)
+                    if offer is None:
+                        continue
+                    runtime_h = runtime_for(w, accelerator, purchase, offer, gpus_per_unit)
+                    if runtime_h is None:
+                        continue
+                    slots = math.ceil(runtime_h - 1e-9)
+                    last = min(math.floor(deadline_h - runtime_h + 1e-9),
+                               problem.horizon_hours - slots)
+                    if last < first:
+                        why.append(f"{region.name}/{accelerator}/{purchase}")
+                        continue
+                    options.append(_option(problem, j, w, region, cluster.name, accelerator,
+                                           purchase, offer, runtime_h, slots, first, last,
+                                           gpus_per_unit, intensity[region.grid_zone]))
+    reason = ""
+    if not options:
+        reason = _why_no_option(problem, w, gpus_per_unit, bool(why))
+    return WorkloadOptions(workload=w, units=units, gpus_per_unit=gpus_per_unit,
+                           options=tuple(options), why_none=reason)
+
+
+def _option(problem: PlanningProblem, j: int, w: TrainingWorkload, region: Region,
+            cluster: str, accelerator: str, purchase: Purchase, offer: Offer,
+            runtime_h: float, slots: int, first: int, last: int, gpus_per_unit: int,
+            g_per_kwh: np.ndarray) -> Option:
+    energy_kwh = energy.energy_kwh(accelerator=accelerator, gpus=gpus_per_unit, hours=runtime_h,
+                                   utilisation=w.utilisation, pue=region.pue)
+    shares = hourly_shares(runtime_h)
+    # operational kg for every start s in [first, last]: a sliding dot product.
+    window = np.lib.stride_tricks.sliding_window_view(g_per_kwh[first:last + slots], slots)
+    operational_kg = window @ shares * energy_kwh / 1000.0
+    return Option(
+        workload=j, region=region, cluster=cluster, accelerator=accelerator,
+        purchase=purchase, offer=offer, runtime_h=runtime_h, slots=slots,
+        first_start=first, last_start=last,
+        cost_usd=offer.usd_per_gpu_hour * gpus_per_unit * runtime_h,
+        energy_kwh=energy_kwh,
+        embodied_kg=energy.embodied_kg_co2e(accelerator=accelerator,
+                                            gpu_hours=gpus_per_unit * runtime_h),
+        operational_kg=operational_kg,
+        interruption_bucket=offer.interruption_bucket if purchase is Purchase.SPOT else None,
+    )
+
+
+def _why_no_option(problem: PlanningProblem, w: TrainingWorkload, gpus_per_unit: int,
+                   too_late: bool) -> str:
+    regions = [r for r in problem.fleet.regions if w.allows(r.name)]
+    if not regions:
+        return "residency: none of its allowed regions is in the fleet"
+    if not any(r.capacity_gpus(a) >= gpus_per_unit for r in regions for a in w.accelerators):
+        return (f"capacity: no allowed region has a cluster with {gpus_per_unit} "
+                f"{'/'.join(w.accelerators)} GPUs")
+    if too_late:
+        if w.earliest_start >= problem.horizon_end:
+            return "horizon: its earliest start is after the planning horizon"
+        return ("deadline: no allowed option can finish by the deadline inside the "
+                f"{problem.horizon_hours} h horizon")
+    return "pricing: no offer in the catalog for its accelerators in its allowed regions"

@@ -1,0 +1,50 @@
+"""A placement: some units of one workload on one option at one start slot.
+
+The common currency of the model, the greedy heuristic and the baselines;
+planner/solve.py turns placements into dated :class:`Assignment` values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.objective import Weights
+from planner.options import Option
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Placement:
+    option: Option
+    start: int  # slot index
+    units: int  # 1 for a gang; number of one-GPU tasks otherwise
+
+    @property
+    def workload(self) -> int:
+        return self.option.workload
+
+    @property
+    def end_slot(self) -> int:
+        return self.start + self.option.slots
+
+    @property
+    def cost_usd(self) -> float:
+        return self.option.cost_usd * self.units
+
+    @property
+    def energy_kwh(self) -> float:
+        return self.option.energy_kwh * self.units
+
+    @property
+    def operational_kg(self) -> float:
+        return self.option.operational_kg_at(self.start) * self.units
+
+    @property
+    def embodied_kg(self) -> float:
+        return self.option.embodied_kg * self.units
+
+    @property
+    def emissions_kg(self) -> float:
+        return self.operational_kg + self.embodied_kg
+
+    def score(self, weights: Weights) -> float:
+        return weights.score(cost_usd=self.cost_usd, emissions_kg=self.emissions_kg)
