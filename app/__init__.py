@@ -1,0 +1,1 @@
+"""The ways in: the ``gridshift`` CLI, inputs, outputs. No planning logic here."""

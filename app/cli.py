@@ -1,0 +1,152 @@
+"""The ``gridshift`` command line.
+
+Exit codes (cron and Kubernetes CronJob read them):
+    0   plan written, every workload placed
+    2   bad input: one line naming the file, the workload, the field and the fix
+    3   plan written, but some workloads could not be placed (named, with why)
+    70  internal error: a plan failed its independent check (a bug; please report)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from app import plan_json
+from app.errors import InputError
+from app.problem_io import EXAMPLES, load_problem
+from app.summary import print_summary
+from app.timeparse import parse_hours, parse_time
+from planner.check import PlanCheckError
+from planner.domain import Objective, Plan
+from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T
+from planner.solve import plan as solve_plan
+from pricing.catalog import CatalogError
+
+EXIT_BAD_INPUT = 2
+EXIT_UNPLACED = 3
+EXIT_INTERNAL = 70
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Carbon- and cost-aware planner for AI/ML GPU fleets.")
+err = Console(stderr=True)
+
+ObjectiveOpt = Annotated[Objective, typer.Option(help="What to minimise.")]
+CarbonPriceOpt = Annotated[float, typer.Option(
+    "--carbon-price", min=0, help="USD per tonne CO2e for 'balanced' (default: US EPA 2023 SC-GHG).")]
+TimeLimitOpt = Annotated[float, typer.Option("--time-limit", min=0.1, help="Solver time limit, seconds.")]
+HorizonOpt = Annotated[str, typer.Option(help="Planning horizon, e.g. 48h or 2d.")]
+StartOpt = Annotated[str | None, typer.Option(
+    help="Horizon start (ISO 8601 UTC); default: now, floored to the hour.")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Where to write the plan JSON.")]
+WorkersOpt = Annotated[int | None, typer.Option(min=1, help="Solver workers (default: CPU count, max 8).")]
+CatalogOpt = Annotated[Path | None, typer.Option(help="Offer catalog CSV (default: the bundled one).")]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(f"gridshift: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` in one step, so a crash never leaves half a plan behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objective: Objective,
+         carbon_price: float, time_limit: float, workers: int | None, catalog: Path | None,
+         out: Path) -> None:
+    try:
+        horizon_h = parse_hours(horizon)
+    except ValueError as exc:
+        raise _fail(f"--horizon: {exc}", EXIT_BAD_INPUT) from None
+    if horizon_h < 1 or horizon_h != int(horizon_h):
+        raise _fail(f"--horizon: must be a whole number of hours >= 1, got {horizon!r}",
+                    EXIT_BAD_INPUT)
+    try:
+        start_t = parse_time(start, now=datetime.now().astimezone()) if start else None
+    except ValueError as exc:
+        raise _fail(f"--start: {exc}", EXIT_BAD_INPUT) from None
+    try:
+        problem = load_problem(workloads, fleet, horizon_hours=int(horizon_h), start=start_t,
+                               catalog_path=catalog)
+    except (InputError, CatalogError) as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    try:
+        result = solve_plan(problem, objective=objective, carbon_price_usd_per_t=carbon_price,
+                            time_limit_s=time_limit, workers=workers)
+    except PlanCheckError as exc:
+        raise _fail(f"internal error, please report: {exc}", EXIT_INTERNAL) from None
+    _write_atomically(out, plan_json.dumps(result))
+    print_summary(result)
+    Console().print(f"plan written to {out}")
+    _exit_for(result)
+
+
+def _exit_for(result: Plan) -> None:
+    if result.unplaced:
+        names = ", ".join(u.workload for u in result.unplaced)
+        raise _fail(f"{len(result.unplaced)} workload(s) could not be placed: {names} "
+                    "(reasons above and in the plan's 'unplaced')", EXIT_UNPLACED)
+
+
+@app.command()
+def demo(
+    out: OutOpt = Path("demo-plan.json"),
+    objective: ObjectiveOpt = Objective.BALANCED,
+    carbon_price: CarbonPriceOpt = DEFAULT_CARBON_PRICE_USD_PER_T,
+    time_limit: TimeLimitOpt = 10.0,
+    start: StartOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Plan the bundled example fleet and workloads (no network) and print what moved."""
+    _run(EXAMPLES / "workloads.yaml", EXAMPLES / "fleet.yaml", horizon="48h", start=start,
+         objective=objective, carbon_price=carbon_price, time_limit=time_limit, workers=workers,
+         catalog=None, out=out)
+
+
+@app.command()
+def plan(
+    workloads: Annotated[Path, typer.Argument(help="Workloads YAML file.")],
+    fleet: Annotated[Path, typer.Option("--fleet", help="Fleet YAML file.")],
+    horizon: HorizonOpt = "48h",
+    objective: ObjectiveOpt = Objective.BALANCED,
+    carbon_price: CarbonPriceOpt = DEFAULT_CARBON_PRICE_USD_PER_T,
+    time_limit: TimeLimitOpt = 30.0,
+    out: OutOpt = Path("plan.json"),
+    start: StartOpt = None,
+    workers: WorkersOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Plan WORKLOADS on FLEET; write the plan JSON and print a summary."""
+    _run(workloads, fleet, horizon=horizon, start=start, objective=objective,
+         carbon_price=carbon_price, time_limit=time_limit, workers=workers, catalog=catalog,
+         out=out)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

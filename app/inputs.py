@@ -1,0 +1,275 @@
+"""Fleet and workload YAML files -> planner domain values, validated at the edge.
+
+Fleet file::
+
+    regions:
+      - name: aws-us-east-1          # fleet-wide id, referenced by workloads
+        provider: aws                # aws | gcp | azure | ...
+        cloud_region: us-east-1
+        grid_zone: US-MIDA-PJM       # Electricity Maps zone code
+        pue: 1.135                   # optional, default per provider (carbon/data/pue.csv)
+        location: {lat: 38.9, lon: -77.4}
+        clusters:
+          - name: use1-gpu
+            capacity: {H100: 16, A10G: 32}   # GPUs the planner may use
+
+Workloads file::
+
+    workloads:
+      - name: llama-ft
+        team: nlp
+        gpus: 8
+        accelerators: {H100: 2.0, A100-80GB: 1.0}   # relative speed, preferred first
+        duration: 10h                 # on speed 1.0
+        earliest_start: now           # ISO 8601 with zone, 'now' or '+6h' (from the plan start)
+        deadline: +36h
+        home_region: aws-us-east-1
+        allowed_regions: [aws-us-east-1, gcp-europe-west2]   # optional: data residency
+        gang: true                    # optional, default true
+        checkpoint_interval: 30m      # optional; without it no spot
+        restart_overhead: 6m          # optional, default 6m
+        utilisation: 0.8              # optional GPU utilisation, default 0.8
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.errors import InputError
+from app.timeparse import parse_hours, parse_time
+from carbon import energy
+from carbon.intensity import default_zones
+from planner.domain import Cluster, Fleet, Region, TrainingWorkload
+from pricing.catalog import Catalog, Purchase
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps timestamps as strings, so every time goes through parse_time."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocationIn(_Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class ClusterIn(_Strict):
+    name: str = Field(min_length=1)
+    capacity: dict[str, int]
+
+    @field_validator("capacity")
+    @classmethod
+    def _non_negative(cls, value: dict[str, int]) -> dict[str, int]:
+        for accelerator, gpus in value.items():
+            if gpus < 0:
+                raise ValueError(f"capacity of {accelerator} must be >= 0 GPUs, got {gpus}")
+        return value
+
+
+class RegionIn(_Strict):
+    name: str = Field(min_length=1)
+    provider: str = Field(min_length=1)
+    cloud_region: str = Field(min_length=1)
+    grid_zone: str = Field(min_length=1)
+    pue: float | None = Field(default=None, ge=1.0, le=3.0)
+    location: LocationIn
+    clusters: list[ClusterIn] = Field(min_length=1)
+
+
+class FleetIn(_Strict):
+    regions: list[RegionIn] = Field(min_length=1)
+
+
+class WorkloadIn(_Strict):
+    name: str = Field(min_length=1)
+    team: str = "default"
+    gpus: int = Field(ge=1, le=100_000)
+    accelerators: dict[str, float] = Field(min_length=1)
+    duration: float | str
+    earliest_start: str = "now"
+    deadline: str
+    home_region: str
+    allowed_regions: list[str] = []
+    gang: bool = True
+    checkpoint_interval: float | str | None = None
+    restart_overhead: float | str = "6m"
+    utilisation: float = Field(default=0.8, ge=0.0, le=1.0)
+
+    @field_validator("accelerators")
+    @classmethod
+    def _positive_speeds(cls, value: dict[str, float]) -> dict[str, float]:
+        for accelerator, speed in value.items():
+            if speed <= 0:
+                raise ValueError(f"relative speed of {accelerator} must be > 0, got {speed}")
+        return value
+
+
+class WorkloadsIn(_Strict):
+    workloads: list[WorkloadIn] = Field(min_length=1)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), "file not found", fix="check the path") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(str(path), f"YAML syntax error at {where}{problem}",
+                         fix="correct the YAML (indentation, ':' after keys, quotes)") from None
+
+
+def _without_extensions(raw: Any) -> Any:
+    """Drop top-level 'x-...' keys: they only hold YAML anchors (as in compose files)."""
+    if isinstance(raw, dict):
+        return {k: v for k, v in raw.items() if not str(k).startswith("x-")}
+    return raw
+
+
+def _first_error(path: Path, exc: ValidationError, raw: Any, key: str) -> InputError:
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    workload = None
+    if len(loc) >= 2 and loc[0] == key and isinstance(loc[1], int):
+        try:
+            workload = raw[key][loc[1]].get("name") or f"#{loc[1] + 1}"
+        except (AttributeError, IndexError, KeyError, TypeError):
+            workload = f"#{loc[1] + 1}"
+        loc = loc[2:]
+    field = ".".join(str(p) for p in loc) or None
+    message = err["msg"].removeprefix("Value error, ")
+    fix = {
+        "missing": "add the field",
+        "extra_forbidden": "remove it or check its spelling",
+    }.get(err["type"], "")
+    return InputError(str(path), message, fix=fix, workload=workload, field=field)
+
+
+def load_fleet(path: Path) -> Fleet:
+    raw = _without_extensions(read_yaml(path))
+    try:
+        parsed = FleetIn.model_validate(raw)
+    except ValidationError as exc:
+        raise _first_error(path, exc, raw, "regions") from None
+    known_accelerators = energy.known_accelerators()
+    zones = default_zones()
+    regions, names, cluster_names = [], set(), set()
+    for r in parsed.regions:
+        if r.name in names:
+            raise InputError(str(path), f"region {r.name!r} appears twice", field="regions.name",
+                             fix="give each region a unique name")
+        names.add(r.name)
+        if r.grid_zone not in zones:
+            raise InputError(str(path), f"region {r.name!r}: grid zone {r.grid_zone!r} has no "
+                             f"intensity data", field="grid_zone",
+                             fix=f"use one of {', '.join(sorted(zones))}")
+        clusters = []
+        for c in r.clusters:
+            if c.name in cluster_names:
+                raise InputError(str(path), f"cluster {c.name!r} appears twice",
+                                 field="clusters.name", fix="give each cluster a unique name")
+            cluster_names.add(c.name)
+            for accelerator in c.capacity:
+                if accelerator not in known_accelerators:
+                    raise InputError(
+                        str(path), f"cluster {c.name!r}: unknown accelerator {accelerator!r}",
+                        field="capacity", fix=f"use one of {', '.join(sorted(known_accelerators))}")
+            clusters.append(Cluster(name=c.name, region=r.name, capacity_gpus=dict(c.capacity)))
+        regions.append(Region(
+            name=r.name, provider=r.provider.lower(), cloud_region=r.cloud_region,
+            grid_zone=r.grid_zone, pue=r.pue if r.pue is not None else energy.pue_for(r.provider.lower()),
+            latitude=r.location.lat, longitude=r.location.lon, clusters=tuple(clusters)))
+    return Fleet(regions=tuple(regions))
+
+
+def check_fleet_prices(path: Path, fleet: Fleet, catalog: Catalog) -> None:
+    """Every accelerator a cluster offers must have an on-demand price in the catalog."""
+    for region in fleet.regions:
+        for cluster in region.clusters:
+            for accelerator, gpus in cluster.capacity_gpus.items():
+                if gpus and catalog.cheapest(provider=region.provider, region=region.cloud_region,
+                                             accelerator=accelerator, purchase=Purchase.ON_DEMAND) is None:
+                    raise InputError(
+                        str(path), f"cluster {cluster.name!r}: no on-demand price for {accelerator} in "
+                        f"{region.provider} {region.cloud_region} (catalog {catalog.version})",
+                        field="capacity", fix="remove that accelerator or give a catalog that prices it")
+
+
+def load_workloads(path: Path, fleet: Fleet, *, now: datetime) -> tuple[TrainingWorkload, ...]:
+    raw = _without_extensions(read_yaml(path))
+    try:
+        parsed = WorkloadsIn.model_validate(raw)
+    except ValidationError as exc:
+        raise _first_error(path, exc, raw, "workloads") from None
+    known_accelerators = energy.known_accelerators()
+    regions = set(fleet.region_names)
+    out, names = [], set()
+    for w in parsed.workloads:
+        def fail(field: str, problem: str, fix: str = "", _name: str = w.name) -> InputError:
+            return InputError(str(path), problem, fix=fix, workload=_name, field=field)
+
+        if w.name in names:
+            raise fail("name", "name appears twice", "give each workload a unique name")
+        names.add(w.name)
+        for accelerator in w.accelerators:
+            if accelerator not in known_accelerators:
+                raise fail("accelerators", f"unknown accelerator {accelerator!r}",
+                           f"use one of {', '.join(sorted(known_accelerators))}")
+        for field, region in [("home_region", w.home_region)] + [
+                ("allowed_regions", r) for r in w.allowed_regions]:
+            if region not in regions:
+                raise fail(field, f"unknown region {region!r}",
+                           f"use a region name of the fleet: {', '.join(sorted(regions))}")
+        values: dict[str, Any] = {}
+        for field in ("duration", "checkpoint_interval", "restart_overhead"):
+            value = getattr(w, field)
+            if value is None:
+                values[field] = None
+                continue
+            try:
+                values[field] = parse_hours(value)
+            except ValueError as exc:
+                raise fail(field, str(exc)) from None
+            if values[field] <= 0 and field != "restart_overhead":
+                raise fail(field, f"must be > 0, got {value!r}")
+        for field in ("earliest_start", "deadline"):
+            try:
+                values[field] = parse_time(getattr(w, field), now=now)
+            except ValueError as exc:
+                raise fail(field, str(exc)) from None
+        fastest = max(w.accelerators.values())
+        earliest_finish = values["earliest_start"].timestamp() + values["duration"] / fastest * 3600
+        if earliest_finish > values["deadline"].timestamp():
+            finish = datetime.fromtimestamp(earliest_finish, values["deadline"].tzinfo)
+            raise fail("deadline",
+                       f"{values['deadline']:%Y-%m-%dT%H:%MZ} is before the earliest finish "
+                       f"{finish:%Y-%m-%dT%H:%MZ} on any allowed accelerator",
+                       "move the deadline later, the earliest start sooner, or shorten the duration")
+        out.append(TrainingWorkload(
+            name=w.name, team=w.team, gpus=w.gpus, accelerators=dict(w.accelerators),
+            duration_h=values["duration"], earliest_start=values["earliest_start"],
+            deadline=values["deadline"], home_region=w.home_region,
+            allowed_regions=tuple(w.allowed_regions), gang=w.gang,
+            checkpoint_interval_h=values["checkpoint_interval"],
+            restart_overhead_h=values["restart_overhead"], utilisation=w.utilisation))
+    return tuple(out)

@@ -1,0 +1,94 @@
+"""Plan <-> the Plan JSON contract of DESIGN.md (times ISO 8601 UTC)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from planner.domain import Assignment, BaselineTotals, Plan, Totals
+
+SCHEMA_VERSION = 1
+
+
+def _time(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def _num(x: float, digits: int = 4) -> float | None:
+    return None if math.isnan(x) or math.isinf(x) else round(x, digits)
+
+
+def totals_dict(t: Totals) -> dict[str, Any]:
+    return {
+        "cost_usd": _num(t.cost_usd, 2),
+        "energy_kwh": _num(t.energy_kwh, 3),
+        "emissions_kg": _num(t.emissions_kg, 3),
+        "operational_kg": _num(t.operational_kg, 3),
+        "embodied_kg": _num(t.embodied_kg, 3),
+    }
+
+
+def assignment_dict(a: Assignment) -> dict[str, Any]:
+    return {
+        "workload": a.workload,
+        "kind": str(a.kind),
+        "team": a.team,
+        "region": a.region,
+        "cluster": a.cluster,
+        "accelerator": a.accelerator,
+        "partition": a.partition,
+        "purchase": str(a.purchase),
+        "start": _time(a.start),
+        "end": _time(a.end),
+        "gpus": a.gpus,
+        "replicas": a.replicas,
+        "cost_usd": _num(a.cost_usd, 2),
+        "energy_kwh": _num(a.energy_kwh, 3),
+        "emissions_kg": _num(a.emissions_kg, 3),
+        "operational_kg": _num(a.operational_kg, 3),
+        "embodied_kg": _num(a.embodied_kg, 3),
+        "reason": a.reason,
+    }
+
+
+def baseline_dict(b: BaselineTotals) -> dict[str, Any]:
+    return totals_dict(b.totals) | {
+        "deadline_misses": b.deadline_misses,
+        "capacity_violations_gpu_h": b.capacity_violations,
+        "unplaced": b.unplaced,
+    }
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created_at": _time(plan.created_at),
+        "horizon": {"start": _time(plan.horizon_start), "end": _time(plan.horizon_end),
+                    "hours": plan.horizon_hours},
+        "objective": str(plan.objective),
+        "carbon_price_usd_per_t": plan.carbon_price_usd_per_t,
+        "emissions_method": "location-based operational (hourly grid intensity) + embodied "
+                            "per GPU-hour, as in the Software Carbon Intensity spec",
+        "assignments": [assignment_dict(a) for a in plan.assignments],
+        "unplaced": [{"workload": u.workload, "reason": u.reason} for u in plan.unplaced],
+        "totals": totals_dict(plan.totals),
+        "baselines": {name: baseline_dict(b) for name, b in plan.baselines.items()},
+        "solver": {
+            "status": str(plan.solver.status),
+            "objective": _num(plan.solver.objective, 3),
+            "bound": _num(plan.solver.bound, 3),
+            "gap": _num(plan.solver.gap, 6),
+            "wall_s": _num(plan.solver.wall_s, 3),
+            "variables": plan.solver.num_variables,
+            "constraints": plan.solver.num_constraints,
+            "workers": plan.solver.workers,
+            "time_limit_s": plan.solver.time_limit_s,
+        },
+        "provenance": dict(plan.provenance),
+    }
+
+
+def dumps(plan: Plan) -> str:
+    return json.dumps(plan_dict(plan), indent=2, allow_nan=False) + "\n"

@@ -1,0 +1,31 @@
+"""Read the files of a planning run into a PlanningProblem (the I/O side of planning)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.inputs import check_fleet_prices, load_fleet, load_workloads
+from carbon.intensity import embedded_default
+from planner.problem import PlanningProblem, lookahead_hours
+from pricing.catalog import load_catalog
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def hour_floor(t: datetime) -> datetime:
+    return t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def load_problem(workloads_path: Path, fleet_path: Path, *, horizon_hours: int,
+                 start: datetime | None = None, catalog_path: Path | None = None) -> PlanningProblem:
+    start = hour_floor(start or datetime.now(UTC))
+    fleet = load_fleet(fleet_path)
+    catalog = load_catalog(catalog_path)
+    check_fleet_prices(fleet_path, fleet, catalog)
+    workloads = load_workloads(workloads_path, fleet, now=start)
+    hours = horizon_hours + lookahead_hours(workloads, horizon_hours)
+    intensity = {zone: embedded_default(zone, start=start, hours=hours)
+                 for zone in {r.grid_zone for r in fleet.regions}}
+    return PlanningProblem(fleet=fleet, workloads=workloads, horizon_start=start,
+                           horizon_hours=horizon_hours, intensity=intensity, catalog=catalog)

@@ -1,0 +1,174 @@
+"""The gridshift CLI end to end: the demo, the Plan JSON contract, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.problem_io import EXAMPLES
+from planner.domain import Objective
+from planner.objective import weights
+
+START = "2026-11-23T00:00Z"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_plan(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("demo") / "plan.json"
+    result = runner.invoke(app, ["demo", "--out", str(out), "--start", START, "--time-limit", "20",
+                                 "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    return json.loads(out.read_text())
+
+
+def test_demo_plan_follows_the_json_contract(demo_plan):
+    assert set(demo_plan) >= {"assignments", "totals", "baselines", "solver", "provenance"}
+    a = demo_plan["assignments"][0]
+    assert set(a) >= {"workload", "kind", "region", "accelerator", "partition", "purchase", "start",
+                      "end", "replicas", "cost_usd", "energy_kwh", "emissions_kg", "reason"}
+    assert a["start"].endswith("Z") and a["end"].endswith("Z")
+    assert set(demo_plan["baselines"]) == {"run_now", "cost_greedy", "carbon_greedy"}
+    assert set(demo_plan["solver"]) >= {"status", "objective", "bound", "gap", "wall_s"}
+    assert demo_plan["solver"]["status"] in {"OPTIMAL", "FEASIBLE"}
+    assert all(a["reason"] for a in demo_plan["assignments"])
+    assert any(k.startswith("carbon:") for k in demo_plan["provenance"])
+
+
+def test_demo_places_every_job_and_beats_run_now_on_cost_and_emissions(demo_plan):
+    assert demo_plan["unplaced"] == []
+    run_now = demo_plan["baselines"]["run_now"]
+    assert demo_plan["totals"]["cost_usd"] < run_now["cost_usd"]
+    assert demo_plan["totals"]["emissions_kg"] < run_now["emissions_kg"]
+
+
+def test_demo_moves_work_in_space_time_and_purchase(demo_plan):
+    homes = {w["name"]: w["home_region"]
+             for w in yaml.safe_load((EXAMPLES / "workloads.yaml").read_text())["workloads"]}
+    moved = [a for a in demo_plan["assignments"] if a["region"] != homes[a["workload"]]]
+    assert moved, "the demo should move some work away from its home region"
+    assert any(a["purchase"] == "spot" for a in demo_plan["assignments"])
+    assert any("waited" in a["reason"] for a in demo_plan["assignments"])
+
+
+def test_demo_capacity_is_tight(demo_plan):
+    # not everything can go to the cleanest region: the carbon-greedy choice overbooks it
+    assert demo_plan["baselines"]["carbon_greedy"]["capacity_violations_gpu_h"] > 0
+
+
+def test_balanced_plan_is_no_worse_than_either_greedy_baseline(demo_plan):
+    w = weights(Objective.BALANCED, demo_plan["carbon_price_usd_per_t"])
+
+    def score(t):
+        return w.score(cost_usd=t["cost_usd"], emissions_kg=t["emissions_kg"])
+
+    mine = score(demo_plan["totals"])
+    for name in ("cost_greedy", "carbon_greedy"):
+        assert mine <= score(demo_plan["baselines"][name]) * (1 + 1e-6), name
+
+
+def _write(tmp_path: Path, name: str, data) -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data))
+    return path
+
+
+def _one_job(**overrides) -> dict:
+    w = {"name": "llama-ft", "team": "nlp", "gpus": 8, "accelerators": {"H100": 2.0},
+         "duration": "10h", "earliest_start": "now", "deadline": "+30h",
+         "home_region": "aws-us-east-1"}
+    w.update(overrides)
+    return {"workloads": [w]}
+
+
+def _plan(tmp_path: Path, workloads, fleet: Path | None = None):
+    wl = _write(tmp_path, "w.yaml", workloads)
+    return runner.invoke(app, ["plan", str(wl), "--fleet", str(fleet or EXAMPLES / "fleet.yaml"),
+                               "--start", START, "--out", str(tmp_path / "p.json"),
+                               "--time-limit", "5"])
+
+
+@pytest.mark.parametrize(("overrides", "field", "words"), [
+    ({"accelerators": {"H200X": 1.0}}, "accelerators", "unknown accelerator 'H200X'"),
+    ({"home_region": "aws-mars-1"}, "home_region", "unknown region 'aws-mars-1'"),
+    ({"allowed_regions": ["nowhere"]}, "allowed_regions", "unknown region 'nowhere'"),
+    ({"deadline": "+4h"}, "deadline", "before the earliest finish"),
+    ({"gpus": 0}, "gpus", "greater than or equal to 1"),
+    ({"gpus": -3}, "gpus", "greater than or equal to 1"),
+    ({"duration": "ten hours"}, "duration", "expected a duration"),
+    ({"earliest_start": "2026-11-23T10:00"}, "earliest_start", "no time zone"),
+    ({"deadline": "tomorrow"}, "deadline", "expected an ISO 8601 time"),
+    ({"gpu": 8}, "gpu", "Extra inputs"),
+])
+def test_bad_workload_input_exits_2_with_one_line_naming_file_workload_field(
+        tmp_path, overrides, field, words):
+    result = _plan(tmp_path, _one_job(**overrides))
+    assert result.exit_code == 2, result.output
+    line = result.output.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert "w.yaml" in line and "'llama-ft'" in line and f"field '{field}'" in line
+    assert words in line
+
+
+def test_missing_required_field_is_named(tmp_path):
+    workloads = _one_job()
+    del workloads["workloads"][0]["deadline"]
+    result = _plan(tmp_path, workloads)
+    assert result.exit_code == 2
+    assert "field 'deadline'" in result.output and "add the field" in result.output
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    result = _plan(tmp_path, "workloads:\n  - name: a\n    gpus: [8\n")
+    assert result.exit_code == 2
+    assert "YAML syntax error" in result.output and "line" in result.output
+
+
+def test_missing_file_is_a_clean_error(tmp_path):
+    result = runner.invoke(app, ["plan", str(tmp_path / "nope.yaml"), "--fleet",
+                                 str(EXAMPLES / "fleet.yaml")])
+    assert result.exit_code == 2
+    assert "file not found" in result.output
+
+
+def test_fleet_with_unknown_grid_zone_is_rejected(tmp_path):
+    fleet = yaml.safe_load((EXAMPLES / "fleet.yaml").read_text())
+    fleet["regions"][0]["grid_zone"] = "XX-NOWHERE"
+    result = _plan(tmp_path, _one_job(), fleet=_write(tmp_path, "f.yaml", fleet))
+    assert result.exit_code == 2
+    assert "f.yaml" in result.output and "grid zone 'XX-NOWHERE'" in result.output
+
+
+def test_bad_horizon_is_rejected(tmp_path):
+    wl = _write(tmp_path, "w.yaml", _one_job())
+    result = runner.invoke(app, ["plan", str(wl), "--fleet", str(EXAMPLES / "fleet.yaml"),
+                                 "--horizon", "2 weeks"])
+    assert result.exit_code == 2 and "--horizon" in result.output
+
+
+def test_capacity_infeasible_exits_3_and_names_what_cannot_be_placed(tmp_path):
+    jobs = [dict(_one_job(name=f"big-{i}", gpus=32, duration="20h", deadline="+10h",
+                          accelerators={"H100": 2.0}, allowed_regions=["aws-us-east-1"])
+                 ["workloads"][0]) for i in range(3)]
+    result = _plan(tmp_path, {"workloads": jobs})
+    assert result.exit_code == 3, result.output
+    assert "could not be placed" in result.output
+    assert "capacity:" in result.output
+    plan = json.loads((tmp_path / "p.json").read_text())
+    assert len(plan["assignments"]) == 1 and len(plan["unplaced"]) == 2
+
+
+def test_console_script_runs_as_a_real_process(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "plan", "missing.yaml", "--fleet",
+                           str(EXAMPLES / "fleet.yaml")], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("gridshift:")
+    assert "Traceback" not in proc.stderr
