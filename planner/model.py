@@ -58,11 +58,12 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from planner.capacity import Resource
 from planner.domain import SolverStatus
-from planner.objective import Weights, from_int, to_int
+from planner.objective import SCALE, Weights, from_int, to_int
 from planner.options import WorkloadOptions
 from planner.placement import Placement
 
@@ -75,26 +76,58 @@ _STATUS = {
 }
 
 
-def _dominated_starts(wo: WorkloadOptions, weights: Weights) -> set[tuple[int, int]]:
+def _unit_scores(o, weights: Weights) -> np.ndarray:
+    """Integer score of one unit of option ``o`` for each of its starts."""
+    usd = weights.usd * o.cost_usd
+    kg = o.operational_kg + o.embodied_kg
+    return np.rint((usd + weights.kg * kg) * SCALE).astype(np.int64)
+
+
+def _penalty(scores: list[np.ndarray]) -> int:
+    """M_j: ten times the workload's worst unit score, plus 1,000 score units."""
+    worst = max((int(a.max()) for a in scores if len(a)), default=0)
+    return 10 * max(worst, 1) + to_int(1000.0)
+
+
+def objective_of(placements: list[Placement], workload_options: tuple[WorkloadOptions, ...],
+                 weights: Weights) -> float:
+    """The model's objective (score units, penalties included) of a list of placements."""
+    placed: dict[int, int] = defaultdict(int)
+    total = 0.0
+    for p in placements:
+        placed[p.workload] += p.units
+        total += p.score(weights)
+    for j, wo in enumerate(workload_options):
+        missing = wo.units - placed[j]
+        if missing > 0:
+            total += missing * from_int(_penalty([_unit_scores(o, weights) for o in wo.options]))
+    return total
+
+
+def _dominated_starts(wo: WorkloadOptions, scores: list[np.ndarray]) -> set[tuple[int, int]]:
     """(option index, start) pairs beaten by another purchase on the same resource."""
     by_resource: dict[Resource, list[int]] = defaultdict(list)
     for oi, o in enumerate(wo.options):
         by_resource[o.resource].append(oi)
     dominated: set[tuple[int, int]] = set()
     for indices in by_resource.values():
+        if len(indices) < 2:
+            continue
         for bi in indices:
             b = wo.options[bi]
             for ai in indices:
                 a = wo.options[ai]
                 if ai == bi or a.slots > b.slots:
                     continue
-                for s in b.starts:
-                    if not a.first_start <= s <= a.last_start or (ai, s) in dominated:
-                        continue
-                    score_a = Placement(option=a, start=s, units=1).score(weights)
-                    score_b = Placement(option=b, start=s, units=1).score(weights)
-                    if score_a < score_b or (score_a == score_b and ai < bi):
-                        dominated.add((bi, s))
+                lo, hi = max(a.first_start, b.first_start), min(a.last_start, b.last_start)
+                if lo > hi:
+                    continue
+                sa = scores[ai][lo - a.first_start:hi - a.first_start + 1]
+                sb = scores[bi][lo - b.first_start:hi - b.first_start + 1]
+                beats = (sa < sb) | ((sa == sb) & (ai < bi))
+                for k in np.flatnonzero(beats).tolist():
+                    if (ai, lo + k) not in dominated:
+                        dominated.add((bi, lo + k))
     return dominated
 
 
@@ -126,28 +159,26 @@ def solve_model(
 
     # -- variables -------------------------------------------------------------------
     x: list[tuple[Placement, cp_model.IntVar]] = []  # (unit placement, count variable)
-    per_workload: list[list[cp_model.IntVar]] = []
-    worst_cost: list[int] = []  # highest unit score per workload, for its penalty
     costs: list[int] = []
+    per_workload: list[list[cp_model.IntVar]] = []
+    worst_cost: list[int] = []  # penalty per unplaced unit of each workload
     gang_intervals: dict[Resource, list[tuple[cp_model.IntervalVar, int]]] = defaultdict(list)
     for wo in workload_options:
         mine: list[cp_model.IntVar] = []
-        worst = 0
-        dominated = _dominated_starts(wo, weights)
+        scores = [_unit_scores(o, weights) for o in wo.options]
+        dominated = _dominated_starts(wo, scores)
         for oi, o in enumerate(wo.options):
             starts_x = []
-            for s in o.starts:
+            for s, score in zip(o.starts, scores[oi].tolist()):
                 if (oi, s) in dominated:
                     continue
-                p = Placement(option=o, start=s, units=1)
                 v = (model.new_bool_var(f"x{o.workload}_{oi}_{s}") if wo.units == 1
                      else model.new_int_var(0, wo.units, f"x{o.workload}_{oi}_{s}"))
-                x.append((p, v))
-                costs.append(to_int(p.score(weights)))
-                worst = max(worst, costs[-1])
+                x.append((Placement(option=o, start=s, units=1), v))
+                costs.append(score)
                 mine.append(v)
                 starts_x.append((s, v))
-            if use_cumulative and wo.units == 1 and len(starts_x) > 0:
+            if use_cumulative and wo.units == 1 and starts_x:
                 present = model.new_bool_var(f"p{o.workload}_{oi}")
                 model.add(present == cp_model.LinearExpr.sum([v for _, v in starts_x]))
                 start = model.new_int_var(0, o.last_start, f"s{o.workload}_{oi}")
@@ -157,7 +188,7 @@ def solve_model(
                     start, o.slots, present, f"i{o.workload}_{oi}")
                 gang_intervals[o.resource].append((interval, wo.gpus_per_unit))
         per_workload.append(mine)
-        worst_cost.append(worst)
+        worst_cost.append(_penalty(scores))
 
     # -- constraints -----------------------------------------------------------------
     # (1) every unit placed once, or counted as unplaced
@@ -168,19 +199,24 @@ def solve_model(
         unplaced.append((j, y))
 
     # (2) capacity per resource and slot, where it can bind
-    terms: dict[tuple[Resource, int], list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
+    terms: dict[tuple[Resource, int], tuple[list, list]] = {}
     reach: dict[tuple[Resource, int], int] = defaultdict(int)
     for p, v in x:
         o = p.option
-        g = workload_options[o.workload].gpus_per_unit
-        ub = workload_options[o.workload].units * g
+        wo = workload_options[o.workload]
+        g, ub = wo.gpus_per_unit, wo.units * wo.gpus_per_unit
         for t in range(p.start, p.start + o.slots):
-            terms[(o.resource, t)].append((v, g))
-            reach[(o.resource, t)] += ub
-    for (resource, t), pairs in terms.items():
+            key = (o.resource, t)
+            entry = terms.get(key)
+            if entry is None:
+                entry = terms[key] = ([], [])
+            entry[0].append(v)
+            entry[1].append(g)
+            reach[key] += ub
+    for (resource, t), (variables, gpus) in terms.items():
         if reach[(resource, t)] > capacity.get(resource, 0):
-            model.add(cp_model.LinearExpr.weighted_sum(
-                [v for v, _ in pairs], [g for _, g in pairs]) <= capacity.get(resource, 0))
+            model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
+                      <= capacity.get(resource, 0))
 
     # (3) redundant cumulative for gangs (capacity is constant over the horizon for now)
     for resource, items in gang_intervals.items():
@@ -189,7 +225,7 @@ def solve_model(
                                  capacity.get(resource, 0))
 
     # -- objective -------------------------------------------------------------------
-    penalties = [(y, 10 * max(worst_cost[j], 1) + to_int(1000.0)) for j, y in unplaced]
+    penalties = [(y, worst_cost[j]) for j, y in unplaced]
     model.minimize(
         cp_model.LinearExpr.weighted_sum([v for _, v in x] + [y for y, _ in penalties],
                                          costs + [m for _, m in penalties]))

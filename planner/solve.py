@@ -27,7 +27,7 @@ from planner.domain import (
 )
 from planner.explain import explain
 from planner.greedy import carbon_key, cost_key, greedy_placements
-from planner.model import solve_model
+from planner.model import objective_of, solve_model
 from planner.objective import weights
 from planner.options import WorkloadOptions, build_options
 from planner.placement import Placement
@@ -60,19 +60,18 @@ def plan(
     # never worse on the objective than any of them.
     candidates = [greedy_placements(workload_options, capacity, w),
                   list(runs["cost_greedy"].placements), list(runs["carbon_greedy"].placements)]
-    hint = min(candidates, key=lambda ps: _hint_rank(ps, workload_options, w))
+    hint = min(candidates, key=lambda ps: objective_of(ps, workload_options, w))
     workers = workers or default_workers()
     result = solve_model(workload_options, capacity, problem.horizon_hours, w,
                          time_limit_s=time_limit_s, workers=workers, hint=hint)
     placements = list(result.placements)
     objective_value, bound = result.objective, result.bound
     found = result.status in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE)
-    if not found or (_hint_rank(hint, workload_options, w)
-                     < _hint_rank(placements, workload_options, w)):
+    hint_value = objective_of(hint, workload_options, w)
+    if not found or hint_value < objective_of(placements, workload_options, w):
         # No solution within the time limit (or one worse than the hint, which can
         # happen when the hint used pruned literals): the hint is a valid plan.
-        placements = hint
-        objective_value = sum(p.score(w) for p in hint)
+        placements, objective_value = hint, hint_value
     gap = (abs(objective_value - bound) / max(abs(objective_value), 1e-9)
            if not math.isnan(bound) else float("nan"))
 
@@ -147,13 +146,6 @@ def _unplaced(workload_options: tuple[WorkloadOptions, ...], placements: list[Pl
 
 def _to_assignments(placements: list[Placement], problem: PlanningProblem) -> tuple[Assignment, ...]:
     return tuple(_assignment(p, problem, "") for p in placements)
-
-
-def _hint_rank(placements: list[Placement], workload_options: tuple[WorkloadOptions, ...],
-               w) -> tuple[int, float]:
-    """Fewest unplaced units first, then the lowest objective score."""
-    placed = sum(p.units for p in placements)
-    return (sum(wo.units for wo in workload_options) - placed, sum(p.score(w) for p in placements))
 
 
 def _baselines(problem: PlanningProblem,

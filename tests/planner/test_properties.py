@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from planner.check import violations
 from planner.domain import Objective, Totals
+from planner.objective import weights
 from planner.solve import plan
 from tests.planner.factory import job, offer, problem, region
 
@@ -62,3 +63,21 @@ def test_every_plan_passes_the_checker_and_adds_up(instance):
     for a in result.assignments:
         w = next(w for w in p.workloads if w.name == a.workload)
         assert w.earliest_start <= a.start and a.end <= w.deadline
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_plan_is_no_worse_than_the_capacity_aware_greedy_baselines(instance):
+    p, objective = instance
+    result = plan(p, objective=objective, time_limit_s=5, workers=1)
+    w = weights(objective, result.carbon_price_usd_per_t)
+
+    def score(totals):
+        return w.score(cost_usd=totals.cost_usd, emissions_kg=totals.emissions_kg)
+
+    for name in ("cost_greedy", "carbon_greedy"):
+        baseline = result.baselines[name]
+        assert baseline.deadline_misses == 0
+        if baseline.unplaced == 0:  # a complete valid plan: the optimiser must match or beat it
+            assert result.unplaced == ()
+            assert score(result.totals) <= score(baseline.totals) * (1 + 1e-6) + 1e-3, name

@@ -1,0 +1,75 @@
+"""A generated fleet and training workload set for scale benchmarks.
+
+Regions sit on the grid zones that carbon/ has embedded defaults for (several
+regions may share a zone, as cloud regions do); prices are drawn around the
+bundled catalog's per-GPU medians; everything is seeded, so a run is
+repeatable. Nothing here is used by the product.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from carbon.intensity import default_zones, embedded_default
+from planner.domain import Cluster, Fleet, Region, TrainingWorkload
+from planner.problem import PlanningProblem, lookahead_hours
+from pricing.catalog import Catalog, Offer, Purchase
+
+START = datetime(2026, 11, 23, tzinfo=UTC)
+# accelerator -> (on-demand USD per GPU-hour around which prices are drawn, relative speed)
+ACCELERATORS = {"H100": (7.0, 2.0), "A100-80GB": (4.0, 1.0), "L4": (0.9, 0.3), "T4": (0.5, 0.15)}
+PROVIDERS = ("aws", "gcp", "azure")
+
+
+def generated_problem(n_jobs: int, *, n_regions: int = 20, horizon_hours: int = 48,
+                      regions_per_job: int = 6, seed: int = 7) -> PlanningProblem:
+    rng = random.Random(seed)
+    zones = sorted(default_zones())
+    regions, offers = [], []
+    for i in range(n_regions):
+        provider = PROVIDERS[i % len(PROVIDERS)]
+        name = f"{provider}-r{i:02d}"
+        capacity = {a: rng.choice([16, 32, 64, 128]) * max(1, n_jobs // 1000)
+                    for a in ACCELERATORS if rng.random() < 0.8}
+        regions.append(Region(
+            name=name, provider=provider, cloud_region=name, grid_zone=zones[i % len(zones)],
+            pue=1.1 + 0.1 * rng.random(), latitude=0.0, longitude=0.0,
+            clusters=(Cluster(name=f"{name}-c", region=name, capacity_gpus=capacity),)))
+        for accelerator in capacity:
+            base = ACCELERATORS[accelerator][0] * rng.uniform(0.8, 1.3)
+            common = dict(provider=provider, region=name, accelerator=accelerator,
+                          instance_type=f"gen-{accelerator.lower()}", gpus_per_instance=8,
+                          source="generated", as_of=date(2026, 11, 1), bucket_basis="generated")
+            offers.append(Offer(purchase=Purchase.ON_DEMAND, usd_per_hour=8 * base,
+                                interruption_bucket=None, **common))
+            offers.append(Offer(purchase=Purchase.SPOT, usd_per_hour=8 * base * rng.uniform(0.3, 0.7),
+                                interruption_bucket=rng.choice(["<5%", "5-10%", "10-15%", ">20%"]),
+                                **common))
+    names = [r.name for r in regions]
+    workloads = []
+    for k in range(n_jobs):
+        accelerator = rng.choice(list(ACCELERATORS))
+        speeds = {accelerator: ACCELERATORS[accelerator][1]}
+        if rng.random() < 0.5:
+            other = rng.choice(list(ACCELERATORS))
+            speeds.setdefault(other, ACCELERATORS[other][1])
+        allowed = tuple(rng.sample(names, regions_per_job))
+        duration_h = rng.choice([1, 2, 3, 4, 6, 8, 12]) * max(speeds.values())
+        release_h = rng.randint(0, 24)
+        slack_h = rng.randint(0, 24)
+        runtime_h = duration_h / max(speeds.values())
+        workloads.append(TrainingWorkload(
+            name=f"job-{k:05d}", team=f"team-{k % 7}", gpus=rng.choice([1, 1, 2, 4, 8, 8, 16]),
+            accelerators=speeds, duration_h=duration_h,
+            earliest_start=START + timedelta(hours=release_h),
+            deadline=START + timedelta(hours=min(horizon_hours, release_h + runtime_h + slack_h + 1)),
+            home_region=allowed[0], allowed_regions=allowed, gang=rng.random() < 0.8,
+            checkpoint_interval_h=rng.choice([None, 0.5, 1.0]),
+        ))
+    workloads = tuple(workloads)
+    hours = horizon_hours + lookahead_hours(workloads, horizon_hours)
+    intensity = {z: embedded_default(z, start=START, hours=hours) for z in {r.grid_zone for r in regions}}
+    return PlanningProblem(fleet=Fleet(regions=tuple(regions)), workloads=workloads,
+                           horizon_start=START, horizon_hours=horizon_hours, intensity=intensity,
+                           catalog=Catalog(offers=tuple(offers), version="generated"))
