@@ -146,7 +146,7 @@ def _without_extensions(raw: Any) -> Any:
     return raw
 
 
-def _first_error(path: Path, exc: ValidationError, raw: Any, key: str) -> InputError:
+def _first_error(path: Path | str, exc: ValidationError, raw: Any, key: str) -> InputError:
     err = exc.errors()[0]
     loc = list(err["loc"])
     workload = None
@@ -166,7 +166,13 @@ def _first_error(path: Path, exc: ValidationError, raw: Any, key: str) -> InputE
 
 
 def load_fleet(path: Path) -> Fleet:
-    raw = _without_extensions(read_yaml(path))
+    return fleet_from_data(read_yaml(path), str(path))
+
+
+def fleet_from_data(data: Any, source: str) -> Fleet:
+    """A Fleet from parsed YAML/JSON; ``source`` names the input in error messages."""
+    path = source
+    raw = _without_extensions(data)
     try:
         parsed = FleetIn.model_validate(raw)
     except ValidationError as exc:
@@ -202,7 +208,7 @@ def load_fleet(path: Path) -> Fleet:
     return Fleet(regions=tuple(regions))
 
 
-def check_fleet_prices(path: Path, fleet: Fleet, catalog: Catalog) -> None:
+def check_fleet_prices(path: Path | str, fleet: Fleet, catalog: Catalog) -> None:
     """Every accelerator a cluster offers must have an on-demand price in the catalog."""
     for region in fleet.regions:
         for cluster in region.clusters:
@@ -216,7 +222,14 @@ def check_fleet_prices(path: Path, fleet: Fleet, catalog: Catalog) -> None:
 
 
 def load_workloads(path: Path, fleet: Fleet, *, now: datetime) -> tuple[TrainingWorkload, ...]:
-    raw = _without_extensions(read_yaml(path))
+    return workloads_from_data(read_yaml(path), str(path), fleet, now=now)
+
+
+def workloads_from_data(data: Any, source: str, fleet: Fleet, *,
+                        now: datetime) -> tuple[TrainingWorkload, ...]:
+    """Workloads from parsed YAML/JSON; relative times count from ``now``."""
+    path = source
+    raw = _without_extensions(data)
     try:
         parsed = WorkloadsIn.model_validate(raw)
     except ValidationError as exc:

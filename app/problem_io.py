@@ -1,4 +1,4 @@
-"""Read the files of a planning run into a PlanningProblem (the I/O side of planning)."""
+"""Read the inputs of a planning run into a PlanningProblem (the I/O side of planning)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,26 @@ from pathlib import Path
 
 from app.inputs import check_fleet_prices, load_fleet, load_workloads
 from carbon.intensity import embedded_default
+from planner.domain import Fleet, TrainingWorkload
 from planner.problem import PlanningProblem, lookahead_hours
-from pricing.catalog import load_catalog
+from pricing.catalog import Catalog, load_catalog
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def hour_floor(t: datetime) -> datetime:
     return t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def build_problem(fleet: Fleet, workloads: tuple[TrainingWorkload, ...], *, start: datetime,
+                  horizon_hours: int, catalog: Catalog) -> PlanningProblem:
+    """Attach grid intensity (embedded defaults for now) to validated inputs."""
+    start = hour_floor(start)
+    hours = horizon_hours + lookahead_hours(workloads, horizon_hours)
+    intensity = {zone: embedded_default(zone, start=start, hours=hours)
+                 for zone in {r.grid_zone for r in fleet.regions}}
+    return PlanningProblem(fleet=fleet, workloads=workloads, horizon_start=start,
+                           horizon_hours=horizon_hours, intensity=intensity, catalog=catalog)
 
 
 def load_problem(workloads_path: Path, fleet_path: Path, *, horizon_hours: int,
@@ -24,8 +36,5 @@ def load_problem(workloads_path: Path, fleet_path: Path, *, horizon_hours: int,
     catalog = load_catalog(catalog_path)
     check_fleet_prices(fleet_path, fleet, catalog)
     workloads = load_workloads(workloads_path, fleet, now=start)
-    hours = horizon_hours + lookahead_hours(workloads, horizon_hours)
-    intensity = {zone: embedded_default(zone, start=start, hours=hours)
-                 for zone in {r.grid_zone for r in fleet.regions}}
-    return PlanningProblem(fleet=fleet, workloads=workloads, horizon_start=start,
-                           horizon_hours=horizon_hours, intensity=intensity, catalog=catalog)
+    return build_problem(fleet, workloads, start=start, horizon_hours=horizon_hours,
+                         catalog=catalog)
