@@ -76,14 +76,14 @@ _STATUS = {
 }
 
 
-def _unit_scores(o, weights: Weights) -> np.ndarray:
+def unit_scores(o, weights: Weights) -> np.ndarray:
     """Integer score of one unit of option ``o`` for each of its starts."""
     usd = weights.usd * o.cost_usd
     kg = o.operational_kg + o.embodied_kg
     return np.rint((usd + weights.kg * kg) * SCALE).astype(np.int64)
 
 
-def _penalty(scores: list[np.ndarray]) -> int:
+def penalty_of(scores: list[np.ndarray]) -> int:
     """M_j: ten times the workload's worst unit score, plus 1,000 score units."""
     worst = max((int(a.max()) for a in scores if len(a)), default=0)
     return 10 * max(worst, 1) + to_int(1000.0)
@@ -100,7 +100,7 @@ def objective_of(placements: list[Placement], workload_options: tuple[WorkloadOp
     for j, wo in enumerate(workload_options):
         missing = wo.units - placed[j]
         if missing > 0:
-            total += missing * from_int(_penalty([_unit_scores(o, weights) for o in wo.options]))
+            total += missing * from_int(penalty_of([unit_scores(o, weights) for o in wo.options]))
     return total
 
 
@@ -153,6 +153,7 @@ def solve_model(
     hint: list[Placement] | None = None,
     use_cumulative: bool = False,
     presolve: bool = False,
+    allowed: frozenset[tuple[int, int, int]] | None = None,
 ) -> ModelResult:
     t0 = time.perf_counter()
     model = cp_model.CpModel()
@@ -163,14 +164,14 @@ def solve_model(
     per_workload: list[list[cp_model.IntVar]] = []
     worst_cost: list[int] = []  # penalty per unplaced unit of each workload
     gang_intervals: dict[Resource, list[tuple[cp_model.IntervalVar, int]]] = defaultdict(list)
-    for wo in workload_options:
+    for j, wo in enumerate(workload_options):
         mine: list[cp_model.IntVar] = []
-        scores = [_unit_scores(o, weights) for o in wo.options]
+        scores = [unit_scores(o, weights) for o in wo.options]
         dominated = _dominated_starts(wo, scores)
         for oi, o in enumerate(wo.options):
             starts_x = []
             for s, score in zip(o.starts, scores[oi].tolist()):
-                if (oi, s) in dominated:
+                if (oi, s) in dominated or (allowed is not None and (j, oi, s) not in allowed):
                     continue
                 v = (model.new_bool_var(f"x{o.workload}_{oi}_{s}") if wo.units == 1
                      else model.new_int_var(0, wo.units, f"x{o.workload}_{oi}_{s}"))
@@ -188,7 +189,7 @@ def solve_model(
                     start, o.slots, present, f"i{o.workload}_{oi}")
                 gang_intervals[o.resource].append((interval, wo.gpus_per_unit))
         per_workload.append(mine)
-        worst_cost.append(_penalty(scores))
+        worst_cost.append(penalty_of(scores))
 
     # -- constraints -----------------------------------------------------------------
     # (1) every unit placed once, or counted as unplaced

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -27,11 +28,19 @@ from planner.domain import (
 )
 from planner.explain import explain
 from planner.greedy import carbon_key, cost_key, greedy_placements
-from planner.model import objective_of, solve_model
-from planner.objective import weights
+from planner.lp import Relaxation
+from planner.model import objective_of, penalty_of, solve_model, unit_scores
+from planner.objective import SCALE, from_int, weights
 from planner.options import WorkloadOptions, build_options
 from planner.placement import Placement
 from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T, PlanningProblem
+
+
+# Above this many (workload, option, start) literals the model is first shrunk by LP
+# column generation and reduced-cost fixing (planner/lp.py), keeping at most
+# LP_MAX_COLUMNS literals.
+LP_RESTRICT_ABOVE = 100_000
+LP_MAX_COLUMNS = 250_000
 
 
 def default_workers() -> int:
@@ -62,12 +71,19 @@ def plan(
                   list(runs["cost_greedy"].placements), list(runs["carbon_greedy"].placements)]
     hint = min(candidates, key=lambda ps: objective_of(ps, workload_options, w))
     workers = workers or default_workers()
-    result = solve_model(workload_options, capacity, problem.horizon_hours, w,
-                         time_limit_s=time_limit_s, workers=workers, hint=hint)
-    placements = list(result.placements)
-    objective_value, bound = result.objective, result.bound
-    found = result.status in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE)
     hint_value = objective_of(hint, workload_options, w)
+    n_literals = sum(len(o.starts) for wo in workload_options for o in wo.options)
+    if n_literals > LP_RESTRICT_ABOVE:
+        result, bound, hint, hint_value = _solve_restricted(
+            workload_options, capacity, problem.horizon_hours, w, hint, hint_value,
+            time_limit_s=time_limit_s, workers=workers)
+    else:
+        result = solve_model(workload_options, capacity, problem.horizon_hours, w,
+                             time_limit_s=time_limit_s, workers=workers, hint=hint)
+        bound = result.bound
+    placements = list(result.placements)
+    objective_value = result.objective
+    found = result.status in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE)
     if not found or hint_value < objective_of(placements, workload_options, w):
         # No solution within the time limit (or one worse than the hint, which can
         # happen when the hint used pruned literals): the hint is a valid plan.
@@ -102,6 +118,31 @@ def plan(
     )
     assert_valid(plan_, problem)
     return plan_
+
+
+def _solve_restricted(workload_options, capacity, horizon: int, w, hint: list[Placement],
+                      hint_value: float, *, time_limit_s: float, workers: int):
+    """LP column generation, LP rounding for a good plan, reduced-cost fixing against
+    it, then CP-SAT on what is left (planner/lp.py)."""
+    t0 = time.perf_counter()
+    int_scores = [[unit_scores(o, w) for o in wo.options] for wo in workload_options]
+    relaxation = Relaxation(workload_options, capacity, horizon,
+                            [[a / SCALE for a in row] for row in int_scores],
+                            [from_int(penalty_of(row)) for row in int_scores], seed=hint)
+    rounded = relaxation.rounded(capacity, w)
+    rounded_value = objective_of(rounded, workload_options, w)
+    if rounded_value < hint_value:
+        hint, hint_value = rounded, rounded_value
+    restriction = relaxation.restrict(upper_bound=hint_value, seed_size=len(hint),
+                                      max_columns=LP_MAX_COLUMNS)
+    left = max(0.5, time_limit_s - (time.perf_counter() - t0))
+    result = solve_model(workload_options, capacity, horizon, w, time_limit_s=left,
+                         workers=workers, hint=hint, allowed=restriction.columns)
+    bound = relaxation.value
+    if restriction.exact and not math.isnan(result.bound):
+        # every column that could beat the hint survived: the restricted bound is global
+        bound = max(bound, result.bound)
+    return result, bound, hint, hint_value
 
 
 def _assignment(p: Placement, problem: PlanningProblem, reason: str) -> Assignment:

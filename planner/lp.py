@@ -1,0 +1,237 @@
+r"""LP column generation and reduced-cost fixing: an exact way to shrink the model.
+
+The time-indexed model of planner/model.py has a tight LP relaxation but, at
+fleet scale, millions of (workload, option, start) literals. Most of them can
+never be in a good plan. This module proves which, with linear programming
+(HiGHS), before CP-SAT sees the model.
+
+LP relaxation (score units, as the model's objective)
+    min  sum c_jos x_jos + sum M_j y_j
+    s.t. sum_{o,s} x_jos + y_j = u_j                      (mu_j, free)     for all j
+         sum_{covering (r,t)} g_j x_jos <= K_rt           (pi_rt <= 0)     for all r, t
+         0 <= x_jos <= u_j,  0 <= y_j <= u_j
+
+Column generation: start from the columns of a valid plan (the greedy hint),
+each workload's cheapest columns and every y_j; solve; price every column
+with the duals,
+
+    rc_jos = c_jos - mu_j - g_j * sum_{t=s}^{s+d_jo-1} pi_rt
+
+(one prefix sum of pi per resource makes this a vector operation per option);
+add the most negative ones and repeat until none is negative. The LP optimum
+z_LP is then a valid lower bound for the whole model.
+
+Reduced-cost fixing: any integer plan x with objective z satisfies
+z >= z_LP + sum rc_i x_i (rc_i >= 0 at the LP optimum), so a column with
+rc_i > UB - z_LP, UB the objective of any known plan, is 0 in every plan
+better than UB. Keeping only columns with rc_i <= UB - z_LP loses nothing;
+the known plan's own columns always survive. When even that set is larger
+than ``max_columns``, the cheapest-rc columns are kept and the result says
+the restriction is no longer exact (the lower bound stays valid).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from planner.capacity import Ledger, Resource
+from planner.options import WorkloadOptions
+from planner.placement import Placement
+
+Column = tuple[int, int, int]  # (workload index, option index, start slot)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Restriction:
+    columns: frozenset[Column]  # the literals the model keeps
+    lower_bound: float  # z_LP, score units; valid for the unrestricted model
+    exact: bool  # True when no column with rc <= UB - z_LP was dropped
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS instance (its first construction prints a banner on fd 1)."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_SHOWN = True
+    return h
+
+
+_BANNER_SHOWN = False
+
+
+class _Lp:
+    """The restricted master LP over a growing set of columns."""
+
+    def __init__(self, n_workloads: int, units: np.ndarray, resources: list[Resource],
+                 capacity: dict[Resource, int], horizon: int) -> None:
+        self.h = _new_highs()
+        self.h.setOptionValue("output_flag", False)
+        self.horizon = horizon
+        self.n_workloads = n_workloads
+        self.resource_index = {r: i for i, r in enumerate(resources)}
+        n_rows = n_workloads + len(resources) * horizon
+        lower = np.concatenate([units.astype(float),
+                                np.full(len(resources) * horizon, -highspy.kHighsInf)])
+        upper = np.concatenate([units.astype(float),
+                                np.repeat([float(capacity.get(r, 0)) for r in resources], horizon)])
+        empty_i = np.array([], dtype=np.int32)
+        self.h.addRows(n_rows, lower, upper, 0, empty_i, empty_i, np.array([], dtype=float))
+        self.present: set[Column] = set()
+        self.order: list[Column | None] = []  # LP column index -> column (None: a y_j)
+
+    def row_of(self, resource: Resource, t: int) -> int:
+        return self.n_workloads + self.resource_index[resource] * self.horizon + t
+
+    def add(self, cols: list[tuple[Column | None, float, float, list[int], list[float]]]) -> None:
+        if not cols:
+            return
+        costs, upper, starts, index, value = [], [], [], [], []
+        for column, cost, ub, rows, coeffs in cols:
+            starts.append(len(index))
+            index.extend(rows)
+            value.extend(coeffs)
+            costs.append(cost)
+            upper.append(ub)
+            self.order.append(column)
+            if column is not None:
+                self.present.add(column)
+        self.h.addCols(len(cols), np.asarray(costs), np.zeros(len(cols)), np.asarray(upper),
+                       len(index), np.asarray(starts, dtype=np.int32),
+                       np.asarray(index, dtype=np.int32), np.asarray(value, dtype=float))
+
+    def solve(self) -> tuple[float, np.ndarray]:
+        self.h.run()
+        status = self.h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"LP relaxation ended {status}")
+        return self.h.getInfo().objective_function_value, np.asarray(self.h.getSolution().row_dual)
+
+
+class Relaxation:
+    """The LP optimum of the whole model, found by column generation, and its duals."""
+
+    def __init__(self, workload_options: tuple[WorkloadOptions, ...], capacity: dict[Resource, int],
+                 horizon: int, scores: list[list[np.ndarray]], penalties: list[float], *,
+                 seed: list[Placement], per_round: int = 4, seed_per_workload: int = 3) -> None:
+        t0 = time.perf_counter()
+        self.workload_options, self.scores, self.horizon = workload_options, scores, horizon
+        self.resources = sorted({o.resource for wo in workload_options for o in wo.options})
+        units = np.asarray([wo.units for wo in workload_options])
+        lp = self._lp = _Lp(len(workload_options), units, self.resources, capacity, horizon)
+        initial = [(None, penalties[j], float(wo.units), [j], [1.0])
+                   for j, wo in enumerate(workload_options)]
+        wanted: set[Column] = set()
+        index_of = {id(o): (j, oi) for j, wo in enumerate(workload_options)
+                    for oi, o in enumerate(wo.options)}
+        for p in seed:
+            j, oi = index_of[id(p.option)]
+            wanted.add((j, oi, p.start))
+        for j, wo in enumerate(workload_options):
+            best = sorted((float(a.min()), oi, o.first_start + int(a.argmin()))
+                          for oi, (o, a) in enumerate(zip(wo.options, scores[j])) if len(a))
+            wanted.update((j, oi, s) for _, oi, s in best[:seed_per_workload])
+        lp.add(initial + [self._column(c) for c in sorted(wanted)])
+        self.iterations = 0
+        while True:
+            self.iterations += 1
+            self.value, self.duals = lp.solve()
+            new = []
+            for candidates in self._price(below=-1e-6).values():
+                fresh = sorted((rc, c) for rc, c in candidates if c not in lp.present)
+                new.extend(c for _, c in fresh[:per_round])
+            if not new:
+                break
+            lp.add([self._column(c) for c in new])
+        self.lp_columns = frozenset(lp.present)
+        self.wall_s = time.perf_counter() - t0
+
+    def rounded(self, capacity: dict[Resource, int], weights) -> list[Placement]:
+        """A valid plan near the LP optimum: LP columns by value, largest first, while they
+        fit; then every unit still unplaced to its best-scoring start that fits."""
+        values = np.asarray(self._lp.h.getSolution().col_value)
+        ledger = Ledger(capacity)
+        left = [wo.units for wo in self.workload_options]
+        placements: list[Placement] = []
+        # biggest units first (they are the hardest to fit late), then by LP value
+        ranked = sorted(((-self.workload_options[c[0]].gpus_per_unit, -v, c)
+                         for v, c in zip(values.tolist(), self._lp.order)
+                         if c is not None and v > 1e-6), key=lambda item: item[:2] + (item[2],))
+        for _, neg_v, (j, oi, s) in ranked:
+            wo = self.workload_options[j]
+            o = wo.options[oi]
+            want = min(left[j], max(1, round(-neg_v)))
+            units = min(want, ledger.free(o.resource, s, o.slots) // wo.gpus_per_unit)
+            if units > 0:
+                ledger.take(o.resource, s, o.slots, units * wo.gpus_per_unit)
+                placements.append(Placement(option=o, start=s, units=units))
+                left[j] -= units
+        for j, wo in enumerate(self.workload_options):
+            if not left[j]:
+                continue
+            ranked_j = sorted((float(self.scores[j][oi][s - o.first_start]), oi, s)
+                              for oi, o in enumerate(wo.options) for s in o.starts)
+            for _, oi, s in ranked_j:
+                o = wo.options[oi]
+                units = min(left[j], ledger.free(o.resource, s, o.slots) // wo.gpus_per_unit)
+                if units > 0:
+                    ledger.take(o.resource, s, o.slots, units * wo.gpus_per_unit)
+                    placements.append(Placement(option=o, start=s, units=units))
+                    left[j] -= units
+                if not left[j]:
+                    break
+        return placements
+
+    def restrict(self, *, upper_bound: float, seed_size: int, max_columns: int) -> Restriction:
+        """Reduced-cost fixing against a known plan of objective ``upper_bound``."""
+        # scores are rounded to solver units: allow that rounding on every seed column
+        slack = max(upper_bound - self.value, 0.0) + 1e-3 * (seed_size + 1)
+        keep = [(rc, c) for candidates in self._price(below=slack).values()
+                for rc, c in candidates]
+        exact = len(keep) <= max_columns
+        if not exact:
+            keep.sort()
+            keep = keep[:max_columns]
+        return Restriction(columns=frozenset(c for _, c in keep), lower_bound=self.value,
+                           exact=exact)
+
+    def _column(self, c: Column):
+        j, oi, s = c
+        wo = self.workload_options[j]
+        o = wo.options[oi]
+        rows = [j] + [self._lp.row_of(o.resource, t) for t in range(s, s + o.slots)]
+        coeffs = [1.0] + [float(wo.gpus_per_unit)] * o.slots
+        return (c, float(self.scores[j][oi][s - o.first_start]), float(wo.units), rows, coeffs)
+
+    def _price(self, *, below: float) -> dict[int, list[tuple[float, Column]]]:
+        """Columns with reduced cost <= ``below``, by workload (rc = c - mu_j - g_j * sum pi)."""
+        lp, duals = self._lp, self.duals
+        prefix = {}
+        for r in self.resources:
+            first = lp.row_of(r, 0)
+            prefix[r] = np.concatenate([[0.0], np.cumsum(duals[first:first + self.horizon])])
+        out: dict[int, list[tuple[float, Column]]] = defaultdict(list)
+        for j, wo in enumerate(self.workload_options):
+            mu = duals[j]
+            for oi, o in enumerate(wo.options):
+                starts = np.arange(o.first_start, o.last_start + 1)
+                window = prefix[o.resource][starts + o.slots] - prefix[o.resource][starts]
+                rc = self.scores[j][oi] - mu - wo.gpus_per_unit * window
+                hits = np.flatnonzero(rc <= below)
+                if len(hits):
+                    out[j].extend((float(rc[k]), (j, oi, o.first_start + int(k))) for k in hits)
+        return out
