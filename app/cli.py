@@ -24,7 +24,6 @@ from app.errors import InputError
 from app.problem_io import EXAMPLES, load_problem
 from app.summary import print_summary
 from app.timeparse import parse_hours, parse_time
-from planner.check import PlanCheckError
 from planner.domain import Objective, Plan
 from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T
 from planner.solve import plan as solve_plan
@@ -89,11 +88,16 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
                                catalog_path=catalog)
     except (InputError, CatalogError) as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    except ValueError as exc:  # a domain rule the edge did not phrase itself
+        raise _fail(f"{workloads}: {str(exc).splitlines()[0]}", EXIT_BAD_INPUT) from None
     try:
         result = solve_plan(problem, objective=objective, carbon_price_usd_per_t=carbon_price,
                             time_limit_s=time_limit, workers=workers)
-    except PlanCheckError as exc:
-        raise _fail(f"internal error, please report: {exc}", EXIT_INTERNAL) from None
+    except (InputError, CatalogError, ValueError) as exc:
+        raise _fail(str(exc).splitlines()[0], EXIT_BAD_INPUT) from None
+    except Exception as exc:  # noqa: BLE001 - a bug (PlanCheckError included): one line
+        raise _fail(f"internal error, please report: {type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else ''}", EXIT_INTERNAL) from None
     _write_atomically(out, plan_json.dumps(result))
     print_summary(result)
     Console().print(f"plan written to {out}")

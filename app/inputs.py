@@ -33,12 +33,21 @@ Workloads file::
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
 
 from app.errors import InputError
 from app.timeparse import parse_hours, parse_time
@@ -59,7 +68,7 @@ _Loader.yaml_implicit_resolvers = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LocationIn(_Strict):
@@ -69,7 +78,7 @@ class LocationIn(_Strict):
 
 class ClusterIn(_Strict):
     name: str = Field(min_length=1)
-    capacity: dict[str, int]
+    capacity: dict[str, StrictInt]
 
     @field_validator("capacity")
     @classmethod
@@ -97,14 +106,14 @@ class FleetIn(_Strict):
 class WorkloadIn(_Strict):
     name: str = Field(min_length=1)
     team: str = "default"
-    gpus: int = Field(ge=1, le=100_000)
+    gpus: StrictInt = Field(ge=1, le=100_000)
     accelerators: dict[str, float] = Field(min_length=1)
     duration: float | str
     earliest_start: str = "now"
     deadline: str
     home_region: str
     allowed_regions: list[str] = []
-    gang: bool = True
+    gang: StrictBool = True
     checkpoint_interval: float | str | None = None
     restart_overhead: float | str = "6m"
     utilisation: float = Field(default=0.8, ge=0.0, le=1.0)
@@ -113,8 +122,8 @@ class WorkloadIn(_Strict):
     @classmethod
     def _positive_speeds(cls, value: dict[str, float]) -> dict[str, float]:
         for accelerator, speed in value.items():
-            if speed <= 0:
-                raise ValueError(f"relative speed of {accelerator} must be > 0, got {speed}")
+            if not 0 < speed <= 1000:
+                raise ValueError(f"relative speed of {accelerator} must be in (0, 1000], got {speed}")
         return value
 
 
@@ -146,23 +155,50 @@ def _without_extensions(raw: Any) -> Any:
     return raw
 
 
+_FIXES = {
+    "missing": "add the field",
+    "extra_forbidden": "remove it or check its spelling",
+    "dict_type": "write it as a mapping (key: value)",
+    "list_type": "write it as a list ([a, b] or '- item' lines)",
+    "int_type": "write a whole number",
+    "int_parsing": "write a whole number",
+    "float_type": "write a number",
+    "float_parsing": "write a number",
+    "finite_number": "write a finite number",
+    "bool_type": "write true or false",
+    "string_type": "write a text value",
+    "too_short": "give at least one entry",
+    "model_type": "write each entry as 'field: value' lines",
+    "greater_than_equal": "raise the value",
+    "less_than_equal": "lower the value",
+}
+
+
 def _first_error(path: Path | str, exc: ValidationError, raw: Any, key: str) -> InputError:
     err = exc.errors()[0]
     loc = list(err["loc"])
-    workload = None
+    if not isinstance(raw, dict):
+        return InputError(str(path), f"expected a mapping with the key '{key}', got "
+                          f"{type(raw).__name__ if raw is not None else 'an empty file'}",
+                          fix=f"start the file with '{key}:' and list the entries under it")
+    label, what = None, "workload" if key == "workloads" else "region"
     if len(loc) >= 2 and loc[0] == key and isinstance(loc[1], int):
         try:
-            workload = raw[key][loc[1]].get("name") or f"#{loc[1] + 1}"
+            label = raw[key][loc[1]].get("name") or f"#{loc[1] + 1}"
         except (AttributeError, IndexError, KeyError, TypeError):
-            workload = f"#{loc[1] + 1}"
+            label = f"#{loc[1] + 1}"
         loc = loc[2:]
+    while loc and loc[-1] in ("float", "str", "int", "bool"):  # which member of a union
+        loc.pop()
     field = ".".join(str(p) for p in loc) or None
     message = err["msg"].removeprefix("Value error, ")
-    fix = {
-        "missing": "add the field",
-        "extra_forbidden": "remove it or check its spelling",
-    }.get(err["type"], "")
-    return InputError(str(path), message, fix=fix, workload=workload, field=field)
+    if err["type"] == "model_type":
+        message = f"expected a mapping of fields, got {type(err.get('input')).__name__}"
+    fix = _FIXES.get(err["type"], "")
+    if what == "workload":
+        return InputError(str(path), message, fix=fix, workload=label, field=field)
+    where = f"region {label!r}: " if label else ""
+    return InputError(str(path), f"{where}{message}", fix=fix, field=field)
 
 
 def load_fleet(path: Path) -> Fleet:
@@ -253,6 +289,9 @@ def workloads_from_data(data: Any, source: str, fleet: Fleet, *,
             if region not in regions:
                 raise fail(field, f"unknown region {region!r}",
                            f"use a region name of the fleet: {', '.join(sorted(regions))}")
+        if w.allowed_regions and w.home_region not in w.allowed_regions:
+            raise fail("allowed_regions", f"the home region {w.home_region!r} is not allowed",
+                       "add the home region to allowed_regions or change home_region")
         values: dict[str, Any] = {}
         for field in ("duration", "checkpoint_interval", "restart_overhead"):
             value = getattr(w, field)
@@ -263,8 +302,14 @@ def workloads_from_data(data: Any, source: str, fleet: Fleet, *,
                 values[field] = parse_hours(value)
             except ValueError as exc:
                 raise fail(field, str(exc)) from None
-            if values[field] <= 0 and field != "restart_overhead":
-                raise fail(field, f"must be > 0, got {value!r}")
+            if not math.isfinite(values[field]) or values[field] > 24 * 365:
+                raise fail(field, f"must be a finite duration of at most a year, got {value!r}")
+            if field == "restart_overhead":
+                if values[field] < 0:
+                    raise fail(field, f"must be >= 0, got {value!r}", "give a duration like '6m'")
+            elif values[field] < 1 / 60:
+                raise fail(field, f"must be at least one minute, got {value!r}",
+                           "give a duration like '30m' or '6h'")
         for field in ("earliest_start", "deadline"):
             try:
                 values[field] = parse_time(getattr(w, field), now=now)

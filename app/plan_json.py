@@ -40,6 +40,9 @@ def assignment_dict(a: Assignment) -> dict[str, Any]:
         "accelerator": a.accelerator,
         "partition": a.partition,
         "purchase": str(a.purchase),
+        "instance_type": a.instance_type,
+        "interruption_bucket": a.interruption_bucket,
+        "bucket_basis": a.bucket_basis,
         "start": _time(a.start),
         "end": _time(a.end),
         "gpus": a.gpus,
@@ -56,7 +59,7 @@ def assignment_dict(a: Assignment) -> dict[str, Any]:
 def baseline_dict(b: BaselineTotals) -> dict[str, Any]:
     return totals_dict(b.totals) | {
         "deadline_misses": b.deadline_misses,
-        "capacity_violations_gpu_h": b.capacity_violations,
+        "overbooked_gpu_h": b.overbooked_gpu_h,
         "unplaced": b.unplaced,
     }
 

@@ -45,11 +45,16 @@ def print_summary(plan: Plan, console: Console | None = None, *, max_rows: int =
                        _pct(t.emissions_kg, run_now.emissions_kg) if run_now else "",
                        str(misses), str(unplaced), over)
 
+    if plan.unplaced:  # totals that leave work out are not comparable with run_now's
+        run_now = None
     row("gridshift", plan.totals, 0, len(plan.unplaced), "0")
     for name, b in plan.baselines.items():
         row(name, b.totals, b.deadline_misses, b.unplaced,
-            str(b.capacity_violations) if name != "run_now" else "-")
+            str(b.overbooked_gpu_h))
     console.print(totals)
+    if plan.unplaced:
+        console.print(f"{len(plan.unplaced)} workload(s) unplaced: the totals leave them out, so "
+                      "no saving against run_now is shown.", style="bold")
     console.print("now = run_now; late = deadline misses; overbooked GPU-h = what the same per-job "
                   "choices would overbook if each job ignored the others.", style="dim")
     s = plan.solver

@@ -11,7 +11,7 @@
   takes its own cheapest / cleanest option and start within its window among
   what is still free, as per-job advisory tools do (planner/greedy.py). They
   meet every deadline and capacity, so the optimised plan must do at least as
-  well on its objective. ``capacity_violations`` reports the GPU-hours that
+  well on its objective. ``overbooked_gpu_h`` reports the GPU-hours that
   the same per-job choices would overbook if each job ignored the others
   (what an advisory tool that does not see capacity would cause).
 """
@@ -49,7 +49,7 @@ class Intent:
 class BaselineRun:
     placements: tuple[Placement, ...]
     deadline_misses: int
-    capacity_violations: int  # GPU-hours over capacity at the intended starts
+    overbooked_gpu_h: int  # GPU-hours over capacity at the intended starts
     unplaced: int  # workloads that found no capacity at all (or no option)
 
 
@@ -80,7 +80,7 @@ def independent_greedy(problem: PlanningProblem, workload_options: tuple[Workloa
                        wo.units * wo.gpus_per_unit)
     unplaced = sum(1 for j, wo in enumerate(workload_options) if placed[j] < wo.units)
     return BaselineRun(placements=tuple(placements), deadline_misses=0,
-                       capacity_violations=blind.overload_gpu_hours(), unplaced=unplaced)
+                       overbooked_gpu_h=blind.overload_gpu_hours(), unplaced=unplaced)
 
 
 def _home_intent(problem: PlanningProblem, j: int) -> Intent | None:
@@ -135,4 +135,4 @@ def _admit(problem: PlanningProblem, intents: list[Intent], unplaced: int) -> Ba
         else:
             misses += int(missed)
     return BaselineRun(placements=tuple(placements), deadline_misses=misses,
-                       capacity_violations=wished.overload_gpu_hours(), unplaced=unplaced)
+                       overbooked_gpu_h=wished.overload_gpu_hours(), unplaced=unplaced)

@@ -13,9 +13,11 @@ pricing/ need not import each other or planner/.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from pricing.catalog import Purchase
 
@@ -64,6 +66,16 @@ def _require_utc(name: str, value: datetime) -> None:
         raise ValueError(f"{name} must be a timezone-aware UTC datetime, got {value!r}")
 
 
+def _freeze(obj: object, name: str) -> None:
+    """Replace a dict field by a read-only view, so a frozen value stays frozen."""
+    object.__setattr__(obj, name, MappingProxyType(dict(getattr(obj, name))))
+
+
+def _finite(name: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Cluster:
     """A pool of GPUs in one region that the planner may place work on."""
@@ -73,6 +85,7 @@ class Cluster:
     capacity_gpus: Mapping[str, int]  # accelerator -> GPUs the planner may use
 
     def __post_init__(self) -> None:
+        _freeze(self, "capacity_gpus")
         for accelerator, gpus in self.capacity_gpus.items():
             if gpus < 0:
                 raise ValueError(f"cluster {self.name!r}: capacity for {accelerator} is negative")
@@ -145,16 +158,27 @@ class TrainingWorkload:
     kind: WorkloadKind = field(default=WorkloadKind.TRAINING, init=False)
 
     def __post_init__(self) -> None:
+        _freeze(self, "accelerators")
         _require_utc(f"workload {self.name!r}: earliest_start", self.earliest_start)
         _require_utc(f"workload {self.name!r}: deadline", self.deadline)
         if self.gpus < 1:
             raise ValueError(f"workload {self.name!r}: gpus must be >= 1")
+        for name in ("duration_h", "restart_overhead_h", "utilisation"):
+            _finite(f"workload {self.name!r}: {name}", getattr(self, name))
         if self.duration_h <= 0:
             raise ValueError(f"workload {self.name!r}: duration_h must be > 0")
+        if self.restart_overhead_h < 0:
+            raise ValueError(f"workload {self.name!r}: restart_overhead_h must be >= 0")
+        if self.checkpoint_interval_h is not None and not (
+                math.isfinite(self.checkpoint_interval_h) and self.checkpoint_interval_h > 0):
+            raise ValueError(f"workload {self.name!r}: checkpoint_interval_h must be > 0")
+        if self.allowed_regions and self.home_region not in self.allowed_regions:
+            raise ValueError(f"workload {self.name!r}: home_region {self.home_region!r} is not "
+                             "among its allowed_regions")
         if not self.accelerators:
             raise ValueError(f"workload {self.name!r}: needs at least one accelerator")
-        if any(speed <= 0 for speed in self.accelerators.values()):
-            raise ValueError(f"workload {self.name!r}: relative speeds must be > 0")
+        if any(not (math.isfinite(speed) and speed > 0) for speed in self.accelerators.values()):
+            raise ValueError(f"workload {self.name!r}: relative speeds must be finite and > 0")
         if not 0.0 <= self.utilisation <= 1.0:
             raise ValueError(f"workload {self.name!r}: utilisation must be in [0, 1]")
 
@@ -182,6 +206,7 @@ class Assignment:
     accelerator: str
     partition: str  # "whole" until MIG partitions arrive
     purchase: Purchase
+    instance_type: str  # the offer rented; a gang rents whole instances
     start: datetime
     end: datetime
     gpus: int
@@ -191,6 +216,8 @@ class Assignment:
     operational_kg: float
     embodied_kg: float
     reason: str = ""
+    interruption_bucket: str | None = None  # spot only: monthly interruption frequency
+    bucket_basis: str | None = None  # where the bucket comes from ("assumed" when no data)
 
     @property
     def emissions_kg(self) -> float:
@@ -228,7 +255,7 @@ class BaselineTotals:
 
     totals: Totals
     deadline_misses: int
-    capacity_violations: int  # resource-hours over capacity (greedy baselines ignore others)
+    overbooked_gpu_h: int  # GPU-hours over capacity if each job ignored the others
     unplaced: int
     assignments: tuple[Assignment, ...] = ()
 
@@ -242,7 +269,7 @@ class Unplaced:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SolverReport:
     status: SolverStatus
-    objective: float  # in objective units (USD-equivalent), see planner/objective.py
+    objective: float  # score units (planner/objective.py): USD-equivalent; kg for carbon
     bound: float
     gap: float  # relative, 0.0 = proven optimal
     wall_s: float
@@ -265,6 +292,10 @@ class Plan:
     baselines: Mapping[str, BaselineTotals]
     solver: SolverReport
     provenance: Mapping[str, str]  # what data the plan used: carbon sources, catalog version
+
+    def __post_init__(self) -> None:
+        _freeze(self, "baselines")
+        _freeze(self, "provenance")
 
     @property
     def horizon_end(self) -> datetime:

@@ -8,6 +8,7 @@ the accelerator swap, spot, and the resulting deltas in USD and kgCO2e.
 from __future__ import annotations
 
 from planner.domain import Purchase
+from planner.options import SPOT_FINISH_PROBABILITY
 from planner.placement import Placement
 from planner.problem import PlanningProblem
 
@@ -52,8 +53,10 @@ def _spot_text(p: Placement, problem: PlanningProblem) -> str:
     o = p.option
     work_h = problem.workloads[o.workload].runtime_h(o.accelerator)
     rework_min = 60.0 * (o.runtime_h - work_h)
-    return (f"spot (interruptions {o.interruption_bucket}/month, "
-            f"+{rework_min:.1f} min expected rework)")
+    basis = " assumed" if o.offer.bucket_basis == "assumed" else ""
+    return (f"spot (interruptions {o.interruption_bucket}/month{basis}, "
+            f"+{rework_min:.1f} min expected rework, "
+            f"{100 * SPOT_FINISH_PROBABILITY:.0f} % sure to meet the deadline)")
 
 
 def _signed(value: float, unit: str = "") -> str:

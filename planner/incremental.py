@@ -29,7 +29,7 @@ def remaining_capacity(problem: PlanningProblem, plan: Plan) -> Ledger:
     for a in plan.assignments:
         first = math.floor((a.start - problem.horizon_start) / HOUR)
         last = math.ceil((a.end - problem.horizon_start) / HOUR)
-        first, last = max(first, 0), min(last, problem.horizon_hours)
+        first, last = max(first, 0), min(last, problem.horizon_hours + problem.lookahead_hours)
         if last > first:
             ledger.take((a.cluster, a.accelerator), first, last - first, a.gpus)
     return ledger
@@ -63,6 +63,8 @@ def place_one(problem: PlanningProblem, plan: Plan, workload: TrainingWorkload, 
     return Assignment(
         workload=workload.name, kind=workload.kind, team=workload.team, region=o.region.name,
         cluster=o.cluster, accelerator=o.accelerator, partition="whole", purchase=o.purchase,
+        instance_type=o.offer.instance_type, interruption_bucket=o.interruption_bucket,
+        bucket_basis=o.offer.bucket_basis if o.interruption_bucket else None,
         start=start, end=start + o.runtime_h * HOUR, gpus=whole.gpus, replicas=1,
         cost_usd=p.cost_usd, energy_kwh=p.energy_kwh, operational_kg=p.operational_kg,
         embodied_kg=p.embodied_kg, reason=_reason(p, single))

@@ -133,7 +133,8 @@ class Relaxation:
         self.resources = sorted({o.resource for wo in workload_options for o in wo.options})
         units = np.asarray([wo.units for wo in workload_options])
         lp = self._lp = _Lp(len(workload_options), units, self.resources, capacity, horizon)
-        initial = [(None, penalties[j], float(wo.units), [j], [1.0])
+        # an option-less workload can only be unplaced: cost 0 keeps z_LP free of its constant
+        initial = [(None, penalties[j] if wo.options else 0.0, float(wo.units), [j], [1.0])
                    for j, wo in enumerate(workload_options)]
         wanted: set[Column] = set()
         index_of = {id(o): (j, oi) for j, wo in enumerate(workload_options)

@@ -99,7 +99,7 @@ def objective_of(placements: list[Placement], workload_options: tuple[WorkloadOp
         total += p.score(weights)
     for j, wo in enumerate(workload_options):
         missing = wo.units - placed[j]
-        if missing > 0:
+        if missing > 0 and wo.options:
             total += missing * from_int(penalty_of([unit_scores(o, weights) for o in wo.options]))
     return total
 
@@ -195,6 +195,8 @@ def solve_model(
     # (1) every unit placed once, or counted as unplaced
     unplaced: list[tuple[int, cp_model.IntVar]] = []
     for j, (wo, mine) in enumerate(zip(workload_options, per_workload)):
+        if not wo.options:
+            continue  # unplaceable whatever the plan: no variable, no constant in the objective
         y = model.new_int_var(0, wo.units, f"y{j}")
         model.add(cp_model.LinearExpr.sum(mine) + y == wo.units)
         unplaced.append((j, y))

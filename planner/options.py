@@ -11,14 +11,25 @@ of a non-gang job):
     runtime_h   = duration_h / speed(accelerator)              on-demand
                 = E[runtime | spot interruptions]              spot (pricing.spot)
     slots       = ceil(runtime_h)                               hourly slots held
-    cost_usd    = usd_per_gpu_hour(offer) * gpus_per_unit * runtime_h
+    usd/h       = instances * usd_per_hour(offer)               a gang rents whole instances,
+                  instances = ceil(gpus_per_unit / gpus_per_instance)
+                = usd_per_gpu_hour(offer)                       a one-GPU task shares one
+    cost_usd    = usd/h * runtime_h
     energy_kwh  = carbon.energy_kwh(accelerator, gpus_per_unit, runtime_h, utilisation, PUE)
     op_kg(s)    = sum_k energy_kwh * share_k * g_per_kwh(zone, s + k) / 1000
                   (share_k = fraction of the runtime falling in slot k)
     embodied_kg = carbon.embodied_kg_co2e(accelerator, gpus_per_unit * runtime_h)
 
-Allowed starts: earliest_start <= start, start + runtime_h <= deadline, and
-start + slots <= horizon end.
+The offer is the instance type of the region and accelerator with the lowest
+expected cost for the unit (spot: including the rework its instance count
+brings).
+
+Allowed starts: earliest_start <= start < horizon end (a run may go on past
+the horizon, into the look-ahead, whose intensity is known) and
+start + window_h <= deadline, where window_h is the runtime on-demand and, on
+spot, the time within which the job finishes with probability
+SPOT_FINISH_PROBABILITY (pricing.spot.SpotRisk.p_finish_within): spot may not
+put a deadline at risk beyond that.
 """
 
 from __future__ import annotations
@@ -34,6 +45,9 @@ from planner.problem import PlanningProblem
 from pricing import spot
 from pricing.catalog import Offer
 
+# A spot option must finish by the deadline with at least this probability.
+SPOT_FINISH_PROBABILITY = 0.95
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Option:
@@ -43,7 +57,9 @@ class Option:
     accelerator: str
     purchase: Purchase
     offer: Offer
-    runtime_h: float
+    instances: int  # instances rented for one unit (1 for a one-GPU task)
+    runtime_h: float  # expected wall hours of one unit
+    window_h: float  # hours to reserve before the deadline (P95 on spot)
     slots: int
     first_start: int  # slot index, inclusive
     last_start: int  # slot index, inclusive
@@ -83,23 +99,70 @@ def first_slot(problem: PlanningProblem, workload: TrainingWorkload) -> int:
     return max(0, math.ceil((workload.earliest_start - problem.horizon_start) / HOUR))
 
 
-def runtime_for(workload: TrainingWorkload, accelerator: str, purchase: Purchase,
-                offer: Offer, gpus_per_unit: int) -> float | None:
-    """Expected wall hours of one unit, or None when the purchase is not allowed."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rental:
+    """How one unit of a workload rents an offer."""
+
+    offer: Offer
+    instances: int
+    usd_per_hour: float
+    runtime_h: float
+    window_h: float
+
+    @property
+    def cost_usd(self) -> float:
+        return self.usd_per_hour * self.runtime_h
+
+
+def rental(workload: TrainingWorkload, accelerator: str, offer: Offer,
+           gpus_per_unit: int) -> Rental | None:
+    """What one unit costs and how long it runs on ``offer``; None when not allowed."""
     base_h = workload.runtime_h(accelerator)
-    if purchase is Purchase.ON_DEMAND:
-        return base_h
+    if workload.gang:
+        instances = max(1, math.ceil(gpus_per_unit / offer.gpus_per_instance))
+        usd_per_hour = instances * offer.usd_per_hour
+    else:
+        instances, usd_per_hour = 1, offer.usd_per_gpu_hour * gpus_per_unit
+    if offer.purchase is Purchase.ON_DEMAND:
+        return Rental(offer=offer, instances=instances, usd_per_hour=usd_per_hour,
+                      runtime_h=base_h, window_h=base_h)
     if workload.checkpoint_interval_h is None or offer.interruption_bucket is None:
         return None
-    instances = max(1, math.ceil(gpus_per_unit / offer.gpus_per_instance))
     risk = spot.spot_risk(
-        work_h=base_h,
-        checkpoint_interval_h=workload.checkpoint_interval_h,
-        restart_overhead_h=workload.restart_overhead_h,
-        bucket=offer.interruption_bucket,
-        instances=instances,
-    )
-    return None if risk is None else risk.expected_runtime_h
+        work_h=base_h, checkpoint_interval_h=workload.checkpoint_interval_h,
+        restart_overhead_h=workload.restart_overhead_h, bucket=offer.interruption_bucket,
+        instances=instances)
+    if risk is None:
+        return None
+    return Rental(offer=offer, instances=instances, usd_per_hour=usd_per_hour,
+                  runtime_h=risk.expected_runtime_h, window_h=finish_window_h(risk))
+
+
+def finish_window_h(risk: spot.SpotRisk) -> float:
+    """Smallest whole number of minutes within which the run ends with the target probability."""
+    low, high = risk.expected_runtime_h, max(risk.expected_runtime_h, risk.work_h) * 4 + 1.0
+    if risk.p_finish_within(high) < SPOT_FINISH_PROBABILITY:
+        return math.inf
+    for _ in range(40):  # bisection on a monotone function
+        mid = (low + high) / 2
+        if risk.p_finish_within(mid) >= SPOT_FINISH_PROBABILITY:
+            high = mid
+        else:
+            low = mid
+    return math.ceil(high * 60) / 60
+
+
+def best_rental(catalog, region: Region, workload: TrainingWorkload, accelerator: str,
+                purchase: Purchase, gpus_per_unit: int) -> Rental | None:
+    """The offer of the region with the lowest expected cost for one unit."""
+    best = None
+    for offer in catalog.offers_for(provider=region.provider, region=region.cloud_region,
+                                    accelerator=accelerator, purchase=purchase):
+        r = rental(workload, accelerator, offer, gpus_per_unit)
+        if r is not None and (best is None or (r.cost_usd, r.instances, offer.instance_type)
+                              < (best.cost_usd, best.instances, best.offer.instance_type)):
+            best = r
+    return best
 
 
 def hourly_shares(runtime_h: float) -> np.ndarray:
@@ -125,19 +188,15 @@ def make_option(problem: PlanningProblem, j: int, region: Region, cluster: str,
     """One option with starts [first, last], ignoring deadline and horizon (for baselines)."""
     w = problem.workloads[j]
     _, gpus_per_unit = units_of(w)
-    offer = problem.catalog.cheapest(provider=region.provider, region=region.cloud_region,
-                                     accelerator=accelerator, purchase=purchase)
-    if offer is None:
+    r = best_rental(problem.catalog, region, w, accelerator, purchase, gpus_per_unit)
+    if r is None:
         return None
-    runtime_h = runtime_for(w, accelerator, purchase, offer, gpus_per_unit)
-    if runtime_h is None:
-        return None
-    slots = math.ceil(runtime_h - 1e-9)
+    slots = math.ceil(r.runtime_h - 1e-9)
     last = min(last, len(intensity[region.grid_zone]) - slots)
     if last < first:
         return None
-    return _option(problem, j, w, region, cluster, accelerator, purchase, offer, runtime_h,
-                   slots, first, last, gpus_per_unit, intensity[region.grid_zone])
+    return _option(problem, j, w, region, cluster, accelerator, r, slots, first, last,
+                   gpus_per_unit, intensity[region.grid_zone])
 
 
 def build_options(problem: PlanningProblem) -> tuple[WorkloadOptions, ...]:
@@ -152,6 +211,7 @@ def _options_of(problem: PlanningProblem, j: int, w: TrainingWorkload,
     units, gpus_per_unit = units_of(w)
     first = first_slot(problem, w)
     deadline_h = (w.deadline - problem.horizon_start) / HOUR
+    n_slots = problem.horizon_hours + problem.lookahead_hours
     options: list[Option] = []
     why: list[str] = []
     for region in problem.fleet.regions:
@@ -163,23 +223,19 @@ def _options_of(problem: PlanningProblem, j: int, w: TrainingWorkload,
                 if capacity < gpus_per_unit:
                     continue
                 for purchase in Purchase:
-                    offer = problem.catalog.cheapest(
-                        provider=region.provider, region=region.cloud_region,
-                        accelerator=accelerator, purchase=purchase)
-                    if offer is None:
+                    r = best_rental(problem.catalog, region, w, accelerator, purchase,
+                                    gpus_per_unit)
+                    if r is None:
                         continue
-                    runtime_h = runtime_for(w, accelerator, purchase, offer, gpus_per_unit)
-                    if runtime_h is None:
-                        continue
-                    slots = math.ceil(runtime_h - 1e-9)
-                    last = min(math.floor(deadline_h - runtime_h + 1e-9),
-                               problem.horizon_hours - slots)
+                    slots = math.ceil(r.runtime_h - 1e-9)
+                    last = min(math.floor(deadline_h - r.window_h + 1e-9),
+                               problem.horizon_hours - 1, n_slots - slots)
                     if last < first:
                         why.append(f"{region.name}/{accelerator}/{purchase}")
                         continue
-                    options.append(_option(problem, j, w, region, cluster.name, accelerator,
-                                           purchase, offer, runtime_h, slots, first, last,
-                                           gpus_per_unit, intensity[region.grid_zone]))
+                    options.append(_option(problem, j, w, region, cluster.name, accelerator, r,
+                                           slots, first, last, gpus_per_unit,
+                                           intensity[region.grid_zone]))
     reason = ""
     if not options:
         reason = _why_no_option(problem, w, gpus_per_unit, bool(why))
@@ -188,9 +244,9 @@ def _options_of(problem: PlanningProblem, j: int, w: TrainingWorkload,
 
 
 def _option(problem: PlanningProblem, j: int, w: TrainingWorkload, region: Region,
-            cluster: str, accelerator: str, purchase: Purchase, offer: Offer,
-            runtime_h: float, slots: int, first: int, last: int, gpus_per_unit: int,
-            g_per_kwh: np.ndarray) -> Option:
+            cluster: str, accelerator: str, r: Rental, slots: int, first: int, last: int,
+            gpus_per_unit: int, g_per_kwh: np.ndarray) -> Option:
+    runtime_h = r.runtime_h
     energy_kwh = energy.energy_kwh(accelerator=accelerator, gpus=gpus_per_unit, hours=runtime_h,
                                    utilisation=w.utilisation, pue=region.pue)
     shares = hourly_shares(runtime_h)
@@ -199,14 +255,15 @@ def _option(problem: PlanningProblem, j: int, w: TrainingWorkload, region: Regio
     operational_kg = window @ shares * energy_kwh / 1000.0
     return Option(
         workload=j, region=region, cluster=cluster, accelerator=accelerator,
-        purchase=purchase, offer=offer, runtime_h=runtime_h, slots=slots,
-        first_start=first, last_start=last,
-        cost_usd=offer.usd_per_gpu_hour * gpus_per_unit * runtime_h,
+        purchase=r.offer.purchase, offer=r.offer, instances=r.instances, runtime_h=runtime_h,
+        window_h=r.window_h, slots=slots, first_start=first, last_start=last,
+        cost_usd=r.cost_usd,
         energy_kwh=energy_kwh,
         embodied_kg=energy.embodied_kg_co2e(accelerator=accelerator,
                                             gpu_hours=gpus_per_unit * runtime_h),
         operational_kg=operational_kg,
-        interruption_bucket=offer.interruption_bucket if purchase is Purchase.SPOT else None,
+        interruption_bucket=(r.offer.interruption_bucket
+                             if r.offer.purchase is Purchase.SPOT else None),
     )
 
 
@@ -215,12 +272,13 @@ def _why_no_option(problem: PlanningProblem, w: TrainingWorkload, gpus_per_unit:
     regions = [r for r in problem.fleet.regions if w.allows(r.name)]
     if not regions:
         return "residency: none of its allowed regions is in the fleet"
-    if not any(r.capacity_gpus(a) >= gpus_per_unit for r in regions for a in w.accelerators):
-        return (f"capacity: no allowed region has a cluster with {gpus_per_unit} "
+    if not any(c.capacity_gpus.get(a, 0) >= gpus_per_unit
+               for r in regions for c in r.clusters for a in w.accelerators):
+        return (f"capacity: no cluster in its allowed regions has {gpus_per_unit} "
                 f"{'/'.join(w.accelerators)} GPUs")
     if too_late:
         if w.earliest_start >= problem.horizon_end:
             return "horizon: its earliest start is after the planning horizon"
-        return ("deadline: no allowed option can finish by the deadline inside the "
-                f"{problem.horizon_hours} h horizon")
+        return ("deadline: no allowed option can start inside the "
+                f"{problem.horizon_hours} h horizon and finish by the deadline")
     return "pricing: no offer in the catalog for its accelerators in its allowed regions"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from carbon.intensity import IntensitySeries
 from planner.domain import HOUR, Fleet, TrainingWorkload
@@ -25,8 +25,9 @@ def lookahead_hours(workloads: tuple[TrainingWorkload, ...], horizon_hours: int)
     """
     if not workloads:
         return 0
-    runtimes = [w.duration_h / min(w.accelerators.values()) for w in workloads]
-    return int(math.ceil(min(sum(runtimes), 8 * horizon_hours) + max(runtimes))) + 1
+    # slots held, not hours run: a 1.01 h job holds 2 slots
+    slots = [math.ceil(w.duration_h / min(w.accelerators.values()) - 1e-9) for w in workloads]
+    return min(sum(slots), 8 * horizon_hours) + max(slots) + 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,10 +47,11 @@ class PlanningProblem:
     catalog: Catalog
 
     def __post_init__(self) -> None:
-        if self.horizon_start.tzinfo is None:
-            raise ValueError("horizon_start must be timezone-aware UTC")
-        if self.horizon_start.minute or self.horizon_start.second or self.horizon_start.microsecond:
-            raise ValueError("horizon_start must be on the hour")
+        start = self.horizon_start
+        if start.tzinfo is None or start.utcoffset() != timedelta(0):
+            raise ValueError(f"horizon_start must be a UTC datetime (offset 0), got {start!r}")
+        if start.minute or start.second or start.microsecond:
+            raise ValueError(f"horizon_start must be on the hour, got {start:%Y-%m-%dT%H:%M:%SZ}")
         if self.horizon_hours < 1:
             raise ValueError("horizon_hours must be >= 1")
         names = [w.name for w in self.workloads]

@@ -75,14 +75,16 @@ def plan(
     n_literals = sum(len(o.starts) for wo in workload_options for o in wo.options)
     if n_literals > LP_RESTRICT_ABOVE:
         result, bound, hint, hint_value = _solve_restricted(
-            workload_options, capacity, problem.horizon_hours, w, hint, hint_value,
-            time_limit_s=time_limit_s, workers=workers)
+            workload_options, capacity, problem.horizon_hours + problem.lookahead_hours, w, hint,
+            hint_value, time_limit_s=time_limit_s, workers=workers)
     else:
         result = solve_model(workload_options, capacity, problem.horizon_hours, w,
                              time_limit_s=time_limit_s, workers=workers, hint=hint)
         bound = result.bound
     placements = list(result.placements)
     objective_value = result.objective
+    if result.status is SolverStatus.MODEL_INVALID:
+        raise RuntimeError("CP-SAT rejected the model as invalid: a planner bug, please report")
     found = result.status in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE)
     if not found or hint_value < objective_of(placements, workload_options, w):
         # No solution within the time limit (or one worse than the hint, which can
@@ -120,13 +122,13 @@ def plan(
     return plan_
 
 
-def _solve_restricted(workload_options, capacity, horizon: int, w, hint: list[Placement],
+def _solve_restricted(workload_options, capacity, n_slots: int, w, hint: list[Placement],
                       hint_value: float, *, time_limit_s: float, workers: int):
     """LP column generation, LP rounding for a good plan, reduced-cost fixing against
     it, then CP-SAT on what is left (planner/lp.py)."""
     t0 = time.perf_counter()
     int_scores = [[unit_scores(o, w) for o in wo.options] for wo in workload_options]
-    relaxation = Relaxation(workload_options, capacity, horizon,
+    relaxation = Relaxation(workload_options, capacity, n_slots,
                             [[a / SCALE for a in row] for row in int_scores],
                             [from_int(penalty_of(row)) for row in int_scores], seed=hint)
     rounded = relaxation.rounded(capacity, w)
@@ -136,7 +138,7 @@ def _solve_restricted(workload_options, capacity, horizon: int, w, hint: list[Pl
     restriction = relaxation.restrict(upper_bound=hint_value, seed_size=len(hint),
                                       max_columns=LP_MAX_COLUMNS)
     left = max(0.5, time_limit_s - (time.perf_counter() - t0))
-    result = solve_model(workload_options, capacity, horizon, w, time_limit_s=left,
+    result = solve_model(workload_options, capacity, n_slots, w, time_limit_s=left,
                          workers=workers, hint=hint, allowed=restriction.columns)
     bound = relaxation.value
     if restriction.exact and not math.isnan(result.bound):
@@ -152,6 +154,8 @@ def _assignment(p: Placement, problem: PlanningProblem, reason: str) -> Assignme
     return Assignment(
         workload=w.name, kind=w.kind, team=w.team, region=o.region.name, cluster=o.cluster,
         accelerator=o.accelerator, partition="whole", purchase=o.purchase,
+        instance_type=o.offer.instance_type, interruption_bucket=o.interruption_bucket,
+        bucket_basis=o.offer.bucket_basis if o.interruption_bucket else None,
         start=start, end=start + timedelta(hours=o.runtime_h),
         gpus=p.units * (w.gpus if w.gang else 1), replicas=p.units,
         cost_usd=p.cost_usd, energy_kwh=p.energy_kwh, operational_kg=p.operational_kg,
@@ -196,7 +200,7 @@ def _baselines(problem: PlanningProblem,
         assignments = _to_assignments(list(run.placements), problem)
         out[name] = BaselineTotals(totals=Totals.of(assignments),
                                    deadline_misses=run.deadline_misses,
-                                   capacity_violations=run.capacity_violations,
+                                   overbooked_gpu_h=run.overbooked_gpu_h,
                                    unplaced=run.unplaced, assignments=assignments)
     return out
 

@@ -13,22 +13,26 @@ T0 = datetime(2026, 11, 23, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 
 
-def region(name: str, zone: str, capacity: dict[str, int], provider: str = "aws") -> Region:
+def region(name: str, zone: str, capacity: dict[str, int], provider: str = "aws", *,
+           clusters: int = 1) -> Region:
     return Region(name=name, provider=provider, cloud_region=name, grid_zone=zone, pue=1.1,
                   latitude=0.0, longitude=0.0,
-                  clusters=(Cluster(name=f"{name}-c", region=name, capacity_gpus=capacity),))
+                  clusters=tuple(Cluster(name=f"{name}-c{'' if k == 0 else k}", region=name,
+                                         capacity_gpus=capacity) for k in range(clusters)))
 
 
 def offer(region_name: str, accelerator: str, usd_per_gpu_hour: float,
-          spot_usd_per_gpu_hour: float | None = None, provider: str = "aws") -> list[Offer]:
+          spot_usd_per_gpu_hour: float | None = None, provider: str = "aws", *,
+          gpus_per_instance: int = 1, bucket: str = "5-10%") -> list[Offer]:
     common = dict(provider=provider, region=region_name, accelerator=accelerator,
-                  instance_type=f"{accelerator.lower()}-x1", gpus_per_instance=1,
-                  source="test", as_of=date(2026, 11, 1))
-    out = [Offer(purchase=Purchase.ON_DEMAND, usd_per_hour=usd_per_gpu_hour,
+                  instance_type=f"{accelerator.lower()}-x{gpus_per_instance}",
+                  gpus_per_instance=gpus_per_instance, source="test", as_of=date(2026, 11, 1))
+    out = [Offer(purchase=Purchase.ON_DEMAND, usd_per_hour=usd_per_gpu_hour * gpus_per_instance,
                  interruption_bucket=None, bucket_basis=None, **common)]
     if spot_usd_per_gpu_hour is not None:
-        out.append(Offer(purchase=Purchase.SPOT, usd_per_hour=spot_usd_per_gpu_hour,
-                         interruption_bucket="5-10%", bucket_basis="test", **common))
+        out.append(Offer(purchase=Purchase.SPOT,
+                         usd_per_hour=spot_usd_per_gpu_hour * gpus_per_instance,
+                         interruption_bucket=bucket, bucket_basis="test", **common))
     return out
 
 

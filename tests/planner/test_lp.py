@@ -20,7 +20,7 @@ from tests.planner.test_properties import instances
 def _relaxation(p, w, seed):
     wos = build_options(p)
     ints = [[unit_scores(o, w) for o in wo.options] for wo in wos]
-    return wos, Relaxation(wos, capacity_table(p.fleet), p.horizon_hours,
+    return wos, Relaxation(wos, capacity_table(p.fleet), p.horizon_hours + p.lookahead_hours,
                            [[a / SCALE for a in row] for row in ints],
                            [from_int(penalty_of(row)) for row in ints], seed=seed(wos))
 

@@ -31,10 +31,10 @@ def instances(draw):
         intensity[zone] = draw(st.lists(st.floats(10.0, 900.0), min_size=24, max_size=24))
     jobs = []
     for k in range(draw(st.integers(1, 8))):
-        release = draw(st.integers(0, 10))
+        release = draw(st.integers(-3, 10))  # released before the horizon: starts at 0
         hours = draw(st.floats(0.5, 6.0))
         slack = draw(st.integers(0, 12))
-        deadline = min(24, release + int(hours) + 1 + slack)
+        deadline = release + int(hours) + 1 + slack  # may lie past the 24 h horizon
         if release + hours > deadline:
             continue
         accels = draw(st.sampled_from([{"A100-80GB": 1.0}, {"H100": 2.0}, ACCELERATORS]))
