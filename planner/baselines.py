@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from planner.capacity import Ledger, capacity_table
 from planner.domain import HOUR, Purchase, Region
 from planner.greedy import Key, by_submission, greedy
@@ -73,11 +75,16 @@ def independent_greedy(problem: PlanningProblem, workload_options: tuple[Workloa
         placed[p.workload] += p.units
     blind = Ledger(capacity)  # each job's own best choice, blind to the others
     for wo in workload_options:
-        best = min((Placement(option=o, start=s, units=wo.units)
-                    for o in wo.options for s in o.starts), key=key, default=None)
+        best = None
+        for o in wo.options:  # the option's best start, then the best option
+            keys = key(o)
+            k = int(np.lexsort(keys[::-1])[0])
+            candidate = (tuple(float(a[k]) for a in keys), o, o.first_start + k)
+            if best is None or candidate[0] < best[0]:
+                best = candidate
         if best is not None:
-            blind.take(best.option.resource, best.start, best.option.slots,
-                       wo.units * wo.gpus_per_unit)
+            _, o, s = best
+            blind.take(o.resource, s, o.slots, wo.units * wo.gpus_per_unit)
     unplaced = sum(1 for j, wo in enumerate(workload_options) if placed[j] < wo.units)
     return BaselineRun(placements=tuple(placements), deadline_misses=0,
                        overbooked_gpu_h=blind.overload_gpu_hours(), unplaced=unplaced)

@@ -15,12 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from planner.capacity import Ledger, Resource
 from planner.objective import Weights
-from planner.options import WorkloadOptions
+from planner.options import Option, WorkloadOptions
 from planner.placement import Placement
 
-Key = Callable[[Placement], Any]
+# A key gives, for every start of an option, the sort keys of one unit placed there
+# (most significant first), as arrays over the option's starts.
+Key = Callable[[Option], tuple[np.ndarray, ...]]
 Order = Callable[[WorkloadOptions], Any]
 
 
@@ -32,39 +36,49 @@ def by_submission(wo: WorkloadOptions) -> tuple:
     return (wo.workload.earliest_start, wo.workload.name)
 
 
+def _emissions(o: Option) -> np.ndarray:
+    return o.operational_kg + o.embodied_kg
+
+
+def score_key(weights: Weights) -> Key:
+    return lambda o: (weights.usd * o.cost_usd + weights.kg * _emissions(o),)
+
+
+def cost_key(o: Option) -> tuple[np.ndarray, ...]:
+    kg = _emissions(o)
+    return (np.full(len(kg), o.cost_usd), kg)
+
+
+def carbon_key(o: Option) -> tuple[np.ndarray, ...]:
+    kg = _emissions(o)
+    return (kg, np.full(len(kg), o.cost_usd))
+
+
 def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: dict[Resource, int], *,
            key: Key, order: Order) -> list[Placement]:
     ledger = Ledger(capacity)
     placements: list[Placement] = []
     for wo in sorted((wo for wo in workload_options if wo.options), key=order):
-        ranked = sorted(
-            ((key(Placement(option=o, start=s, units=1)), oi, s)
-             for oi, o in enumerate(wo.options) for s in o.starts),
-            key=lambda item: (item[0], item[1], item[2]),
-        )
+        keys = [key(o) for o in wo.options]
+        option_ix = np.concatenate([np.full(len(o.starts), oi) for oi, o in enumerate(wo.options)])
+        starts = np.concatenate([np.arange(o.first_start, o.last_start + 1) for o in wo.options])
+        columns = [np.concatenate([k[level] for k in keys]) for level in range(len(keys[0]))]
+        ranked = np.lexsort([starts, option_ix] + columns[::-1])  # last key sorts first
         remaining = wo.units
-        for _, oi, s in ranked:
-            if remaining == 0:
-                break
-            o = wo.options[oi]
+        for r in ranked.tolist():
+            o, s = wo.options[option_ix[r]], int(starts[r])
             units = min(remaining, ledger.free(o.resource, s, o.slots) // wo.gpus_per_unit)
             if units <= 0:
                 continue
             ledger.take(o.resource, s, o.slots, units * wo.gpus_per_unit)
             placements.append(Placement(option=o, start=s, units=units))
             remaining -= units
+            if remaining == 0:
+                break
     return placements
 
 
 def greedy_placements(workload_options: tuple[WorkloadOptions, ...],
                       capacity: dict[Resource, int], weights: Weights) -> list[Placement]:
     """The solver's hint: tightest deadline first, each unit to its best-scoring free slot."""
-    return greedy(workload_options, capacity, key=lambda p: p.score(weights), order=by_deadline)
-
-
-def cost_key(p: Placement) -> tuple[float, float]:
-    return (p.cost_usd, p.emissions_kg)
-
-
-def carbon_key(p: Placement) -> tuple[float, float]:
-    return (p.emissions_kg, p.cost_usd)
+    return greedy(workload_options, capacity, key=score_key(weights), order=by_deadline)

@@ -164,14 +164,19 @@ def solve_model(
     per_workload: list[list[cp_model.IntVar]] = []
     worst_cost: list[int] = []  # penalty per unplaced unit of each workload
     gang_intervals: dict[Resource, list[tuple[cp_model.IntervalVar, int]]] = defaultdict(list)
+    allowed_by: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for j, oi, s in allowed or ():
+        allowed_by[(j, oi)].append(s)
     for j, wo in enumerate(workload_options):
         mine: list[cp_model.IntVar] = []
         scores = [unit_scores(o, weights) for o in wo.options]
         dominated = _dominated_starts(wo, scores)
         for oi, o in enumerate(wo.options):
             starts_x = []
-            for s, score in zip(o.starts, scores[oi].tolist()):
-                if (oi, s) in dominated or (allowed is not None and (j, oi, s) not in allowed):
+            kept = o.starts if allowed is None else sorted(allowed_by.get((j, oi), ()))
+            for s in kept:
+                score = int(scores[oi][s - o.first_start])
+                if (oi, s) in dominated:
                     continue
                 v = (model.new_bool_var(f"x{o.workload}_{oi}_{s}") if wo.units == 1
                      else model.new_int_var(0, wo.units, f"x{o.workload}_{oi}_{s}"))

@@ -143,7 +143,7 @@ def finish_window_h(risk: spot.SpotRisk) -> float:
     low, high = risk.expected_runtime_h, max(risk.expected_runtime_h, risk.work_h) * 4 + 1.0
     if risk.p_finish_within(high) < SPOT_FINISH_PROBABILITY:
         return math.inf
-    for _ in range(40):  # bisection on a monotone function
+    while high - low > 0.5 / 60:  # bisection on a monotone function, to half a minute
         mid = (low + high) / 2
         if risk.p_finish_within(mid) >= SPOT_FINISH_PROBABILITY:
             high = mid

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from carbon.intensity import IntensitySeries
@@ -45,8 +45,11 @@ class PlanningProblem:
     horizon_hours: int
     intensity: Mapping[str, IntensitySeries]
     catalog: Catalog
+    lookahead_hours: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "lookahead_hours",
+                           lookahead_hours(self.workloads, self.horizon_hours))
         start = self.horizon_start
         if start.tzinfo is None or start.utcoffset() != timedelta(0):
             raise ValueError(f"horizon_start must be a UTC datetime (offset 0), got {start!r}")
@@ -75,9 +78,6 @@ class PlanningProblem:
     def horizon_end(self) -> datetime:
         return self.horizon_start + self.horizon_hours * HOUR
 
-    @property
-    def lookahead_hours(self) -> int:
-        return lookahead_hours(self.workloads, self.horizon_hours)
 
     def g_per_kwh(self, zone: str, slot: int) -> float:
         """Intensity of ``zone`` in hourly slot ``slot`` (0 = horizon start)."""
