@@ -1,12 +1,14 @@
-"""GPU offer catalog: what an accelerator costs per hour, by cloud region and purchase.
+"""GPU offer catalog: what an accelerator costs per hour, by region and purchase option.
 
 One CSV row describes one instance type in one region with whole-instance prices:
 
-    provider,region,accelerator,instance_type,gpus_per_instance,
+    provider,region,accelerator,instance_type,gpus_per_instance,vcpus,memory_gib,
     on_demand_usd_per_hour,spot_usd_per_hour,spot_interruption_bucket,bucket_basis,
-    source,as_of
+    source,as_of                                      [,currency]
 
 and yields an on-demand ``Offer`` plus, if a spot price is given, a spot ``Offer``.
+``vcpus``, ``memory_gib`` and ``currency`` are optional columns (a file written before
+they existed still loads); ``currency``, when present, must be ``USD`` on every row.
 Prices are per instance; comparisons use
 
     usd_per_gpu_hour = usd_per_hour / gpus_per_instance
@@ -16,32 +18,39 @@ and ``Catalog.cheapest`` returns the offer with the lowest ``usd_per_gpu_hour`` 
 answer is deterministic. ``as_of`` is the snapshot date (YYYY-MM-DD) or the literal
 ``unknown`` when the source snapshot is undated (``Offer.as_of`` is then None).
 
+Providers are the three clouds plus ``onprem``: an on-premises cluster priced by
+amortised cost per GPU-hour (``pricing.onprem``), added to a catalog with
+``Catalog.merged``.
+
 The bundled file ``pricing/data/gpu_offers.csv`` is produced by
 ``scripts/derive_price_catalog.py`` (provenance in that script). ``load_catalog`` reads
-it, or a user file with the same columns, and validates every row: a bad row raises
-``CatalogError`` naming the file, the row (rows are counted like file lines, the header
-being row 1), the field and the fix; nothing is loaded from a file with a bad row.
+it, or a user file with the same columns, and validates every row
+(``pricing.catalog_csv``): a bad row raises ``CatalogError`` naming the file, the row
+(rows are counted like file lines, the header being row 1), the field and the fix;
+nothing is loaded from a file with a bad row.
+
+Errors: ``CatalogError(ValueError)`` for every unusable catalog input (files, vendor
+rows, duplicate offers when merging).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import enum
 import hashlib
 import importlib.resources
-import io
 import math
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NoReturn
 
 from pricing.spot import BUCKETS
 
 __all__ = [
     "ACCELERATORS",
     "COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
     "Accelerator",
     "Catalog",
     "CatalogError",
@@ -61,6 +70,7 @@ class Provider(enum.StrEnum):
     AWS = "aws"
     GCP = "gcp"
     AZURE = "azure"
+    ONPREM = "onprem"
 
 
 class Accelerator(enum.StrEnum):
@@ -77,16 +87,20 @@ class Accelerator(enum.StrEnum):
 
 ACCELERATORS: frozenset[str] = frozenset(a.value for a in Accelerator)
 
+#: the column order the bundled file is written in
 COLUMNS: tuple[str, ...] = (
     "provider", "region", "accelerator", "instance_type", "gpus_per_instance",
+    "vcpus", "memory_gib",
     "on_demand_usd_per_hour", "spot_usd_per_hour", "spot_interruption_bucket",
     "bucket_basis", "source", "as_of",
 )
+OPTIONAL_COLUMNS: tuple[str, ...] = ("vcpus", "memory_gib", "currency")
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
 UNKNOWN_DATE = "unknown"
 
 
 class CatalogError(ValueError):
-    """A catalog file that cannot be used, with where and how to fix it.
+    """A catalog input that cannot be used, with where and how to fix it.
 
     Message: ``<path>: row <n> (<provider> <region> <instance_type>): field '<f>'
     <problem>; fix: <fix>`` (file-level problems omit the row part).
@@ -101,6 +115,14 @@ class CatalogError(ValueError):
             where += f": row {row}" + (f" ({what})" if what else "")
         text = f"{where}: " + (f"field '{field_name}' " if field_name else "") + problem
         super().__init__(f"{text}; fix: {fix}")
+
+
+def _positive_or_none(name: str, value: float | None, what: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{what}: {name} must be a finite number > 0 or None, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +140,8 @@ class Offer:
     bucket_basis: str | None            # where the bucket comes from ("assumed", ...)
     source: str
     as_of: datetime.date | None         # snapshot date; None = source undated
+    vcpus: float | None = None          # whole instance; None = not published
+    memory_gib: float | None = None     # whole instance host memory
 
     def __post_init__(self) -> None:
         name = f"offer {self.provider} {self.region} {self.instance_type} {self.purchase}"
@@ -136,14 +160,25 @@ class Offer:
                              f"{', '.join(BUCKETS)}, got {self.interruption_bucket!r}")
         if purchase is Purchase.ON_DEMAND and self.interruption_bucket is not None:
             raise ValueError(f"{name}: an on-demand offer has no interruption_bucket")
+        _positive_or_none("vcpus", self.vcpus, name)
+        _positive_or_none("memory_gib", self.memory_gib, name)
 
     @property
     def usd_per_gpu_hour(self) -> float:
         return self.usd_per_hour / self.gpus_per_instance
 
+    def age_days(self, today: datetime.date) -> int | None:
+        """Days between the snapshot and ``today`` (None when the snapshot is undated)."""
+        return None if self.as_of is None else (today - self.as_of).days
+
 
 def _rank(offer: Offer) -> tuple[float, str]:
     return offer.usd_per_gpu_hour, offer.instance_type
+
+
+def offer_key(offer: Offer) -> tuple[str, str, str, str]:
+    """What makes an offer unique in a catalog."""
+    return offer.provider, offer.region, offer.instance_type, str(Purchase(offer.purchase))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,6 +230,38 @@ class Catalog:
     def accelerators_in(self, *, provider: str, region: str) -> frozenset[str]:
         return self._by_region.get((provider, region), frozenset())
 
+    def regions(self, provider: str | None = None) -> tuple[tuple[str, str], ...]:
+        """Sorted (provider, region) pairs that have at least one offer."""
+        return tuple(sorted(k for k in self._by_region if provider in (None, k[0])))
+
+    def select(self, *, provider: str | None = None, region: str | None = None,
+               accelerator: str | None = None,
+               purchase: Purchase | None = None) -> tuple[Offer, ...]:
+        """Offers matching every given filter, cheapest per GPU-hour first."""
+        found = [o for o in self.offers
+                 if (provider is None or o.provider == provider)
+                 and (region is None or o.region == region)
+                 and (accelerator is None or o.accelerator == accelerator)
+                 and (purchase is None or o.purchase == purchase)]
+        return tuple(sorted(found, key=lambda o: (*_rank(o), o.provider, o.region,
+                                                  str(o.purchase))))
+
+    def merged(self, extra: Iterable[Offer], *, label: str) -> Catalog:
+        """A new catalog with ``extra`` added; a duplicate offer is an error, not an override."""
+        extra = tuple(extra)
+        seen = {offer_key(o) for o in self.offers}
+        for offer in extra:
+            key = offer_key(offer)
+            if key in seen:
+                raise CatalogError(label, f"offer {' '.join(key)} is already in the catalog "
+                                          f"({self.version})",
+                                   fix="give the added offer its own region or instance "
+                                       "type name, or remove it from one of the sources")
+            seen.add(key)
+        digest = hashlib.sha256(repr(sorted(offer_key(o) + (o.usd_per_hour,)
+                                            for o in extra)).encode()).hexdigest()[:12]
+        return Catalog(offers=self.offers + extra, version=f"{self.version}+{label}:{digest}")
+
 
 # ---------------------------------------------------------------------------------------
 # Loading
@@ -206,6 +273,8 @@ def _bundled_bytes() -> bytes:
 
 def load_catalog(path: pathlib.Path | None = None) -> Catalog:
     """Read and validate a catalog CSV; ``None`` reads the bundled one."""
+    from pricing.catalog_csv import parse_catalog_csv
+
     if path is None:
         raw, label = _bundled_bytes(), "pricing/data/gpu_offers.csv (bundled)"
     else:
@@ -225,163 +294,4 @@ def load_catalog(path: pathlib.Path | None = None) -> Catalog:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CatalogError(label, "is not UTF-8 text", fix="save the file as UTF-8 CSV") from None
-    return Catalog(offers=tuple(_parse(text, label)), version=version)
-
-
-def _parse(text: str, label: str) -> list[Offer]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise CatalogError(label, "is empty",
-                           fix=f"start the file with the header {','.join(COLUMNS)}")
-    header = [h.strip() for h in header]
-    missing = [c for c in COLUMNS if c not in header]
-    extra = [c for c in header if c not in COLUMNS]
-    if missing or extra or len(header) != len(COLUMNS):
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
-        if extra:
-            parts.append(f"unknown column(s) {', '.join(extra)}")
-        if not parts:
-            parts.append("repeated column(s)")
-        raise CatalogError(label, f"row 1 (header): {'; '.join(parts)}",
-                           fix=f"use exactly the columns {','.join(COLUMNS)}")
-
-    offers: list[Offer] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    for cells in reader:
-        row_no = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue  # blank line
-        parser = _RowParser(label, row_no, header, cells)
-        key, row_offers = parser.parse()
-        if key in seen:
-            raise CatalogError(label, f"duplicates row {seen[key]} (same provider, region "
-                                      "and instance_type)",
-                               fix="keep one row per instance type and region",
-                               row=row_no, what=parser.what, field_name="instance_type")
-        seen[key] = row_no
-        offers.extend(row_offers)
-    if not offers:
-        raise CatalogError(label, "has a header but no offers", fix="add at least one row")
-    return offers
-
-
-class _RowParser:
-    """Validates one CSV row; every problem names the row and the field."""
-
-    def __init__(self, label: str, row_no: int, header: list[str], cells: list[str]) -> None:
-        self.label, self.row_no = label, row_no
-        if len(cells) != len(header):
-            self.values: dict[str, str] = {}
-            self.what = None
-            self._fail(None, f"has {len(cells)} fields, expected {len(header)}",
-                       "quote fields that contain commas and give every column a value "
-                       "(empty is allowed where optional)")
-        self.values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
-        self.what = " ".join(self.values[k] or "?" for k in ("provider", "region",
-                                                              "instance_type"))
-
-    def _fail(self, field_name: str | None, problem: str, fix: str) -> NoReturn:
-        raise CatalogError(self.label, problem, fix=fix, row=self.row_no, what=self.what,
-                           field_name=field_name)
-
-    def _required(self, name: str, fix: str) -> str:
-        value = self.values[name]
-        if not value:
-            self._fail(name, "is missing", fix)
-        return value
-
-    def _price(self, name: str, *, required: bool) -> float | None:
-        text = self.values[name]
-        if not text:
-            if required:
-                self._fail(name, "is missing", "give the whole-instance price in USD per hour")
-            return None
-        try:
-            value = float(text)
-        except ValueError:
-            self._fail(name, f"is not a number ({text!r})",
-                       "write a plain decimal such as 3.06 (no currency sign)")
-        if not math.isfinite(value):
-            self._fail(name, f"is not finite ({text!r})", "write a finite decimal price")
-        if value <= 0:
-            self._fail(name, f"must be > 0, got {text}",
-                       "give a positive USD per hour price" + (
-                           "" if required else ", or leave it empty when there is no spot"))
-        return value
-
-    def parse(self) -> tuple[tuple[str, str, str], list[Offer]]:
-        provider = self._required("provider", f"use one of {', '.join(p.value for p in Provider)}")
-        if provider not in {p.value for p in Provider}:
-            self._fail("provider", f"is unknown ({provider!r})",
-                       f"use one of {', '.join(p.value for p in Provider)}")
-        region = self._required("region", "give the cloud's region id, e.g. us-east-1")
-        accelerator = self._required("accelerator",
-                                     f"use one of {', '.join(sorted(ACCELERATORS))}")
-        if accelerator not in ACCELERATORS:
-            self._fail("accelerator", f"is unknown ({accelerator!r})",
-                       f"use a canonical name: {', '.join(sorted(ACCELERATORS))}")
-        instance_type = self._required("instance_type", "give the cloud's instance type name")
-        gpus_text = self._required("gpus_per_instance", "give the number of GPUs (>= 1)")
-        try:
-            gpus = int(gpus_text)
-        except ValueError:
-            self._fail("gpus_per_instance", f"is not a whole number ({gpus_text!r})",
-                       "give the number of whole GPUs per instance (fractional GPUs are "
-                       "not supported)")
-        if gpus < 1:
-            self._fail("gpus_per_instance", f"must be >= 1, got {gpus}",
-                       "give the number of whole GPUs per instance")
-        on_demand = self._price("on_demand_usd_per_hour", required=True)
-        spot = self._price("spot_usd_per_hour", required=False)
-        bucket = self.values["spot_interruption_bucket"] or None
-        basis = self.values["bucket_basis"] or None
-        if spot is not None:
-            assert on_demand is not None
-            if spot >= on_demand:
-                self._fail("spot_usd_per_hour", f"({spot}) is not below on-demand ({on_demand})",
-                           "drop the spot price: a spot offer that is no cheaper only adds "
-                           "interruption risk")
-            if bucket not in BUCKETS:
-                self._fail("spot_interruption_bucket",
-                           "is missing" if bucket is None else f"is unknown ({bucket!r})",
-                           f"use one of {', '.join(BUCKETS)} (or 10-15% with bucket_basis "
-                           "'assumed' when the cloud publishes no rate)")
-            if basis is None:
-                self._fail("bucket_basis", "is missing",
-                           "say where the bucket comes from, e.g. 'assumed'")
-        else:
-            if bucket is not None:
-                self._fail("spot_interruption_bucket", f"is set ({bucket!r}) but there is no "
-                           "spot price", "leave it empty, or add spot_usd_per_hour")
-            if basis is not None:
-                self._fail("bucket_basis", f"is set ({basis!r}) but there is no spot price",
-                           "leave it empty, or add spot_usd_per_hour")
-        source = self._required("source", "name the file and commit the prices come from")
-        as_of_text = self._required("as_of", "give the snapshot date as YYYY-MM-DD "
-                                             f"(or '{UNKNOWN_DATE}')")
-        as_of: datetime.date | None
-        if as_of_text == UNKNOWN_DATE:
-            as_of = None
-        else:
-            try:
-                as_of = datetime.date.fromisoformat(as_of_text)
-            except ValueError:
-                self._fail("as_of", f"is not a date ({as_of_text!r})",
-                           f"write YYYY-MM-DD, or '{UNKNOWN_DATE}' if the snapshot is undated")
-            if len(as_of_text) != 10:
-                self._fail("as_of", f"is not in YYYY-MM-DD form ({as_of_text!r})",
-                           "write the date as YYYY-MM-DD")
-
-        common = dict(provider=provider, region=region, accelerator=accelerator,
-                      instance_type=instance_type, gpus_per_instance=gpus,
-                      source=source, as_of=as_of)
-        assert on_demand is not None
-        offers = [Offer(purchase=Purchase.ON_DEMAND, usd_per_hour=on_demand,
-                        interruption_bucket=None, bucket_basis=None, **common)]
-        if spot is not None:
-            offers.append(Offer(purchase=Purchase.SPOT, usd_per_hour=spot,
-                                interruption_bucket=bucket, bucket_basis=basis, **common))
-        return (provider, region, instance_type), offers
+    return Catalog(offers=tuple(parse_catalog_csv(text, label)), version=version)

@@ -31,6 +31,26 @@ for W a multiple of c the total tends to W (1 + lambda (c/2 + r)). The result is
 >= W, increasing in lambda, c and r. Checkpoint writing time is not modelled (fold it
 into W or r).
 
+Expected cost and extra energy
+------------------------------
+Spot capacity is billed for every wall hour the job holds it, lost work and restarts
+included (the replacement instance is billed while it reloads the checkpoint), so with
+a spot price ``p`` USD per instance-hour for each of the ``k`` instances
+
+    E[cost] = k p E[T]            (``SpotRisk.expected_cost_usd(p)``, k = ``instances``)
+
+and, with the GPUs drawing the same power while they redo lost work or restart as while
+they make progress (conservative: restarts often draw less), the energy beyond the
+uninterrupted run is a share of it
+
+    extra energy share = (E[T] - W) / W = inflation - 1.
+
+Who gets spot
+-------------
+A training job without checkpoints loses all progress at every reclaim; its runtime is
+unbounded in expectation at any positive hazard over a long run, so ``spot_risk``
+returns None for it and the planner offers it no spot capacity (``allows_spot``).
+
 Probability of finishing by a deadline (conservative)
 -----------------------------------------------------
 Each reclaim costs at most ``d = min(c, W) + r`` hours (progress lost since the last
@@ -57,6 +77,7 @@ __all__ = [
     "BUCKET_MONTHLY_RATE",
     "HOURS_PER_MONTH",
     "SpotRisk",
+    "allows_spot",
     "expected_runtime_h",
     "hazard_per_hour",
     "spot_risk",
@@ -78,7 +99,7 @@ BUCKETS: tuple[str, ...] = tuple(BUCKET_MONTHLY_RATE)
 
 def _check_number(name: str, value: float, *, allow_zero: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number of hours, got {value!r}")
+        raise ValueError(f"{name} must be a number, got {value!r}")  # noqa: TRY004 (one error type for callers)
     value = float(value)
     if math.isnan(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
@@ -180,6 +201,23 @@ class SpotRisk:
     expected_runtime_h: float       # expected wall hours
     inflation: float                # expected_runtime_h / work_h  (>= 1)
     expected_interruptions: float   # expected reclaims before the job finishes
+    instances: int = 1              # spot instances the job holds (hazard is per gang)
+
+    @property
+    def expected_extra_runtime_h(self) -> float:
+        """Expected wall hours beyond the work itself (lost work + restarts)."""
+        return self.expected_runtime_h - self.work_h
+
+    @property
+    def expected_extra_energy_share(self) -> float:
+        """Energy beyond an uninterrupted run, as a share of it (= inflation - 1)."""
+        return self.inflation - 1.0
+
+    def expected_cost_usd(self, usd_per_instance_hour: float) -> float:
+        """E[cost] of holding the job's spot instances at ``usd_per_instance_hour`` each."""
+        price = _check_number("usd_per_instance_hour", usd_per_instance_hour,
+                              allow_zero=True)
+        return self.instances * price * self.expected_runtime_h
 
     def p_finish_within(self, hours: float) -> float:
         """Lower bound on P(the job finishes within ``hours`` wall hours)."""
@@ -198,10 +236,15 @@ class SpotRisk:
         return best
 
 
+def allows_spot(*, checkpoint_interval_h: float | None) -> bool:
+    """Whether a job may run on spot at all: only with checkpoints (module docstring)."""
+    return checkpoint_interval_h is not None
+
+
 def spot_risk(*, work_h: float, checkpoint_interval_h: float | None,
               restart_overhead_h: float, bucket: str, instances: int = 1) -> SpotRisk | None:
     """Spot risk of a job, or None when it has no checkpoints (it gets no spot offer)."""
-    if checkpoint_interval_h is None:
+    if not allows_spot(checkpoint_interval_h=checkpoint_interval_h):
         return None
     lam = hazard_per_hour(bucket, instances=instances)
     w = _check_number("work_h", work_h, allow_zero=False)
@@ -211,4 +254,5 @@ def spot_risk(*, work_h: float, checkpoint_interval_h: float | None,
                                  hazard_per_hour=lam)
     return SpotRisk(work_h=w, checkpoint_interval_h=c, restart_overhead_h=r,
                     hazard_per_hour=lam, expected_runtime_h=runtime, inflation=runtime / w,
-                    expected_interruptions=_expected_interruptions(w, c, lam))
+                    expected_interruptions=_expected_interruptions(w, c, lam),
+                    instances=instances)

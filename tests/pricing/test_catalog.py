@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pricing.catalog import (
     ACCELERATORS,
     COLUMNS,
+    REQUIRED_COLUMNS,
     Catalog,
     CatalogError,
     Offer,
@@ -34,7 +35,7 @@ DEMO_REGIONS = [
     ("azure", "southeastasia"),
 ]
 
-HEADER = ",".join(COLUMNS)
+HEADER = ",".join(REQUIRED_COLUMNS)  # the 11 columns every file must have
 GOOD = ("aws,us-east-1,T4,g4dn.xlarge,1,0.526,0.3353,15-20%,aws-spot-advisor-2025-06-28,"
         "test,2026-04-28")
 
@@ -75,7 +76,7 @@ def test_known_demo_region_coverage(bundled: Catalog) -> None:
     # What the snapshots really offer (see scripts/derive_price_catalog.py).
     assert bundled.accelerators_in(provider="aws", region="us-east-1") == ACCELERATORS
     assert bundled.accelerators_in(provider="aws", region="eu-west-3") == {"T4", "A10G", "L4"}
-    assert bundled.accelerators_in(provider="gcp", region="europe-west2") == {"H100", "L4"}
+    assert bundled.accelerators_in(provider="gcp", region="europe-west2") == {"H100", "L4", "T4"}
     assert "A100-40GB" in bundled.accelerators_in(provider="azure", region="southcentralus")
 
 
@@ -273,8 +274,8 @@ def test_unknown_date_and_quoted_source_are_accepted(tmp_path: Path) -> None:
 
 
 def test_offer_rejects_inconsistent_values() -> None:
-    common = dict(provider="aws", region="r", accelerator="T4", instance_type="x",
-                  source="t", as_of=None, bucket_basis=None)
+    common = {"provider": "aws", "region": "r", "accelerator": "T4", "instance_type": "x",
+                  "source": "t", "as_of": None, "bucket_basis": None}
     with pytest.raises(ValueError, match="interruption_bucket"):
         Offer(purchase=Purchase.SPOT, usd_per_hour=1.0, gpus_per_instance=1,
               interruption_bucket=None, **common)
@@ -298,10 +299,119 @@ def test_script_regenerates_the_bundled_csv(tmp_path: Path) -> None:
 
 
 def test_pricing_imports_nothing_else_from_gridshift() -> None:
-    code = ("import sys, pricing.catalog, pricing.spot; "
+    code = ("import sys, pricing.catalog, pricing.catalog_csv, pricing.spot, pricing.mig, "
+            "pricing.onprem, pricing.egress, pricing.sources.refresh; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             "{'carbon', 'planner', 'app', 'forecasting'}); "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                            text=True, env={"PYTHONPATH": str(REPO)})
+                            text=True, env={"PYTHONPATH": str(REPO)}, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- coverage, sizes, optional columns ----------------------------------------------------
+
+def test_every_bundled_row_has_vcpus_and_memory(bundled: Catalog) -> None:
+    assert all(o.vcpus and o.memory_gib for o in bundled.offers)
+    p5 = bundled.cheapest(provider="aws", region="us-east-1", accelerator="H100",
+                          purchase=Purchase.ON_DEMAND)
+    assert p5 is not None and (p5.vcpus, p5.memory_gib) in {(16, 256), (192, 2048)}
+
+
+def test_aws_sizes_match_the_spot_advisor(shared_data: Path) -> None:
+    import json
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import derive_price_catalog as script
+    finally:
+        sys.path.pop(0)
+    advisor = json.loads((shared_data / "pricing" / "aws_spot_advisor_2025-06-28.json")
+                         .read_text(encoding="utf-8"))["instance_types"]
+    checked = 0
+    for itype, (vcpus, memory) in script.AWS_SPECS.items():
+        if itype in advisor:
+            assert (advisor[itype]["cores"], advisor[itype]["ram_gb"]) == (vcpus, memory), itype
+            checked += 1
+    assert checked >= len(script.AWS_SPECS) - 1  # p5.4xlarge is newer than the feed
+
+
+def test_aws_covers_many_regions_per_accelerator(bundled: Catalog) -> None:
+    regions = {a: {r for p, r in bundled.regions("aws") if a in
+                   bundled.accelerators_in(provider=p, region=r)} for a in ACCELERATORS}
+    minimum = {"T4": 19, "A10G": 17, "L4": 14, "L40S": 11, "H100": 12, "A100-40GB": 12,
+               "A100-80GB": 5}
+    for accelerator, n in minimum.items():
+        assert len(regions[accelerator]) >= n, (accelerator, sorted(regions[accelerator]))
+    assert {"us-west-2", "eu-central-1", "ap-northeast-1"} <= regions["A100-40GB"]
+
+
+def test_every_azure_and_gcp_snapshot_region_is_covered(shared_data: Path,
+                                                        bundled: Catalog) -> None:
+    import csv as csvlib
+
+    canon = {"A100": "A100-40GB", "A100-80GB": "A100-80GB", "H100": "H100", "T4": "T4"}
+    with open(shared_data / "pricing" / "azure_gpu_offers_2026-04-22.csv", newline="",
+              encoding="utf-8") as f:
+        wanted = {(r["Region"], canon[r["AcceleratorName"]]) for r in csvlib.DictReader(f)
+                  if r["AcceleratorName"] in canon and r["Price"]}
+    have = {(r, a) for p, r in bundled.regions("azure")
+            for a in bundled.accelerators_in(provider=p, region=r)}
+    assert wanted <= have, sorted(wanted - have)[:5]
+    with open(shared_data / "pricing" / "gcp_gpu_offers_2026-04-28.csv", newline="",
+              encoding="utf-8") as f:
+        rows = list(csvlib.DictReader(f))
+    hosts = {r["Region"] for r in rows
+             if r["InstanceType"].startswith(("a2-", "a3-high", "a3-mega", "a3-edge", "g2-"))}
+    gpus = {r["Region"] for r in rows if not r["InstanceType"]
+            and r["AcceleratorName"] in {"A100", "A100-80GB", "H100", "H100-MEGA", "L4"}}
+    # a region needs both halves (host + accelerator row) to be priced; europe-west8
+    # lists a3 hosts without an H100 row in this snapshot
+    assert hosts & gpus <= {r for _, r in bundled.regions("gcp")}
+    t4 = {r["Region"] for r in rows if not r["InstanceType"] and r["AcceleratorName"] == "T4"}
+    assert t4 == {r for p, r in bundled.regions("gcp")
+                  if "T4" in bundled.accelerators_in(provider=p, region=r)}
+
+
+def test_spot_is_at_least_one_percent_below_on_demand(bundled: Catalog) -> None:
+    on_demand = {(o.provider, o.region, o.instance_type): o.usd_per_hour
+                 for o in bundled.offers if o.purchase is Purchase.ON_DEMAND}
+    for o in bundled.offers:
+        if o.purchase is Purchase.SPOT:
+            assert o.usd_per_hour < 0.99 * on_demand[(o.provider, o.region, o.instance_type)]
+
+
+def test_optional_columns_and_currency(tmp_path: Path) -> None:
+    header = HEADER + ",vcpus,memory_gib,currency"
+    good = GOOD + ",4,16,USD"
+    catalog = load_catalog(write_csv(tmp_path, good, header=header))
+    assert {(o.vcpus, o.memory_gib) for o in catalog.offers} == {(4.0, 16.0)}
+    with pytest.raises(CatalogError, match=r"row 3 .*field 'currency' is 'EUR', not USD"):
+        load_catalog(write_csv(tmp_path, good, good.replace("us-east-1", "eu-west-3")
+                               .replace("USD", "EUR"), header=header))
+    with pytest.raises(CatalogError, match=r"row 2 .*field 'vcpus' must be > 0"):
+        load_catalog(write_csv(tmp_path, GOOD + ",0,16,USD", header=header))
+    with pytest.raises(CatalogError, match="unknown column.*gpu_model"):
+        load_catalog(write_csv(tmp_path, GOOD + ",x", header=HEADER + ",gpu_model"))
+    assert ",".join(COLUMNS).startswith("provider,region,accelerator,instance_type,"
+                                        "gpus_per_instance,vcpus,memory_gib,")
+
+
+def test_onprem_rows_load_from_a_csv(tmp_path: Path) -> None:
+    row = "onprem,dc1,H100,onprem-8xH100,8,12.23,,,,user-declared,2026-01-15"
+    catalog = load_catalog(write_csv(tmp_path, row))
+    assert catalog.accelerators_in(provider="onprem", region="dc1") == {"H100"}
+
+
+def test_select_and_merge(bundled: Catalog) -> None:
+    spot_h100 = bundled.select(accelerator="H100", purchase=Purchase.SPOT, provider="aws")
+    assert spot_h100 and all(o.accelerator == "H100" and o.purchase is Purchase.SPOT
+                             and o.provider == "aws" for o in spot_h100)
+    prices = [o.usd_per_gpu_hour for o in spot_h100]
+    assert prices == sorted(prices)
+    assert bundled.select(region="nowhere") == ()
+    first = bundled.offers[0]
+    with pytest.raises(CatalogError, match="already in the catalog"):
+        bundled.merged([first], label="dup")
+    assert ("aws", "us-east-1") in bundled.regions("aws")
+    assert first.age_days(datetime.date(2026, 5, 1)) in (None, *range(400))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -13,6 +14,7 @@ from pricing.spot import (
     BUCKET_MONTHLY_RATE,
     BUCKETS,
     HOURS_PER_MONTH,
+    allows_spot,
     expected_runtime_h,
     hazard_per_hour,
     spot_risk,
@@ -164,7 +166,7 @@ def test_more_hazard_means_lower_finish_probability(w: float, c: float, r: float
         assert 0.0 <= p <= 1.0
         probs.append(p)
     # non-increasing in hazard (up to float rounding of the Poisson sums)
-    assert all(a >= b - 1e-12 for a, b in zip(probs, probs[1:], strict=False))
+    assert all(a >= b - 1e-12 for a, b in itertools.pairwise(probs))
     gang = spot_risk(work_h=w, checkpoint_interval_h=c, restart_overhead_h=r,
                      bucket=">20%", instances=k + 8)
     assert gang is not None and gang.p_finish_within(hours) <= probs[-1] + 1e-12
@@ -195,17 +197,17 @@ def test_finish_probability_is_a_lower_bound_on_simulation() -> None:
 # --- input errors ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    (dict(work_h=0.0), "work_h must be > 0"),
-    (dict(work_h=-1.0), "work_h must be > 0"),
-    (dict(checkpoint_interval_h=0.0), "checkpoint_interval_h must be > 0"),
-    (dict(restart_overhead_h=-0.1), "restart_overhead_h must be >= 0"),
-    (dict(bucket="25%"), "unknown interruption bucket '25%'"),
-    (dict(instances=0), "instances must be an integer >= 1"),
-    (dict(work_h=float("nan")), "work_h must be > 0"),
+    ({"work_h": 0.0}, "work_h must be > 0"),
+    ({"work_h": -1.0}, "work_h must be > 0"),
+    ({"checkpoint_interval_h": 0.0}, "checkpoint_interval_h must be > 0"),
+    ({"restart_overhead_h": -0.1}, "restart_overhead_h must be >= 0"),
+    ({"bucket": "25%"}, "unknown interruption bucket '25%'"),
+    ({"instances": 0}, "instances must be an integer >= 1"),
+    ({"work_h": float("nan")}, "work_h must be > 0"),
 ])
 def test_bad_inputs_raise_value_error(kwargs: dict, match: str) -> None:
-    args = dict(work_h=10.0, checkpoint_interval_h=1.0, restart_overhead_h=0.1,
-                bucket="5-10%", instances=1) | kwargs
+    args = {"work_h": 10.0, "checkpoint_interval_h": 1.0, "restart_overhead_h": 0.1,
+                "bucket": "5-10%", "instances": 1} | kwargs
     with pytest.raises(ValueError, match=match):
         spot_risk(**args)
 
@@ -243,3 +245,39 @@ def test_finish_probability_at_the_work_itself_is_no_interruption(
     # Finishing in exactly W hours needs zero reclaims in W hours: e^{-lambda W} exactly.
     assert risk.p_finish_within(w) == pytest.approx(math.exp(-risk.hazard_per_hour * w),
                                                     rel=1e-12)
+
+
+# --- expected cost, extra energy, who gets spot -------------------------------------------
+
+def test_allows_spot_only_with_checkpoints() -> None:
+    assert not allows_spot(checkpoint_interval_h=None)
+    assert allows_spot(checkpoint_interval_h=2.0)
+    assert spot_risk(work_h=10.0, checkpoint_interval_h=None, restart_overhead_h=0.1,
+                     bucket="<5%") is None
+
+
+@given(work, interval, overhead, st.integers(min_value=1, max_value=16),
+       st.floats(min_value=0.01, max_value=100.0))
+@settings(max_examples=200, deadline=None)
+def test_more_hazard_means_more_expected_cost_and_energy(w, c, r, k, price) -> None:
+    risks = [spot_risk(work_h=w, checkpoint_interval_h=c, restart_overhead_h=r, bucket=b,
+                       instances=k) for b in BUCKETS]
+    assert all(x is not None for x in risks)
+    costs = [x.expected_cost_usd(price) for x in risks if x is not None]
+    extra = [x.expected_extra_energy_share for x in risks if x is not None]
+    assert costs == sorted(costs) and extra == sorted(extra)
+    first = risks[0]
+    assert first is not None
+    assert costs[0] >= k * price * w * (1 - 1e-12)  # never below the uninterrupted run
+    assert first.expected_extra_energy_share == pytest.approx(first.inflation - 1)
+    assert first.expected_extra_runtime_h == pytest.approx(first.expected_runtime_h - w)
+    assert extra[0] >= 0
+
+
+def test_expected_cost_counts_every_instance_and_wall_hour() -> None:
+    risk = spot_risk(work_h=24.0, checkpoint_interval_h=1.0, restart_overhead_h=0.25,
+                     bucket=">20%", instances=8)
+    assert risk is not None and risk.instances == 8
+    assert risk.expected_cost_usd(2.5) == pytest.approx(8 * 2.5 * risk.expected_runtime_h)
+    with pytest.raises(ValueError, match="usd_per_instance_hour must be >= 0"):
+        risk.expected_cost_usd(-1.0)
