@@ -20,12 +20,15 @@ import typer
 from rich.console import Console
 
 from app import plan_json
+from app.commands import prices
 from app.errors import InputError
 from app.problem_io import EXAMPLES, load_problem
-from app.summary import print_summary
+from app.summary import print_pareto, print_summary
 from app.timeparse import parse_hours, parse_time
 from planner.domain import Objective, Plan
 from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T
+from planner.pareto import pareto_front
+from planner.solve import default_workers
 from planner.solve import plan as solve_plan
 from pricing.catalog import CatalogError
 
@@ -71,7 +74,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objective: Objective,
          carbon_price: float, time_limit: float, workers: int | None, catalog: Path | None,
-         out: Path) -> None:
+         out: Path, pareto: int = 0) -> None:
     try:
         horizon_h = parse_hours(horizon)
     except ValueError as exc:
@@ -90,16 +93,22 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     except ValueError as exc:  # a domain rule the edge did not phrase itself
         raise _fail(f"{workloads}: {str(exc).splitlines()[0]}", EXIT_BAD_INPUT) from None
+    front = None
     try:
         result = solve_plan(problem, objective=objective, carbon_price_usd_per_t=carbon_price,
                             time_limit_s=time_limit, workers=workers)
+        if pareto:
+            front = pareto_front(problem, points=pareto, time_limit_s=time_limit,
+                                 workers=1, parallel=workers or default_workers())
     except (InputError, CatalogError, ValueError) as exc:
         raise _fail(str(exc).splitlines()[0], EXIT_BAD_INPUT) from None
     except Exception as exc:  # noqa: BLE001 - a bug (PlanCheckError included): one line
         raise _fail(f"internal error, please report: {type(exc).__name__}: "
                     f"{str(exc).splitlines()[0] if str(exc) else ''}", EXIT_INTERNAL) from None
-    _write_atomically(out, plan_json.dumps(result))
+    _write_atomically(out, plan_json.dumps(result, pareto=front))
     print_summary(result)
+    if front is not None:
+        print_pareto(front)
     Console().print(f"plan written to {out}")
     _exit_for(result)
 
@@ -138,11 +147,18 @@ def plan(
     start: StartOpt = None,
     workers: WorkersOpt = None,
     catalog: CatalogOpt = None,
+    pareto: Annotated[int, typer.Option(
+        min=0, help="Also solve a cost-vs-emissions Pareto front of this many points (>= 2).")] = 0,
 ) -> None:
     """Plan WORKLOADS on FLEET; write the plan JSON and print a summary."""
+    if pareto == 1:
+        raise _fail("--pareto: needs at least 2 points (or 0 for none)", EXIT_BAD_INPUT)
     _run(workloads, fleet, horizon=horizon, start=start, objective=objective,
          carbon_price=carbon_price, time_limit=time_limit, workers=workers, catalog=catalog,
-         out=out)
+         out=out, pareto=pareto)
+
+
+prices.register(app)
 
 
 def main() -> None:

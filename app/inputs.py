@@ -29,6 +29,8 @@ Workloads file::
         checkpoint_interval: 30m      # optional; without it no spot
         restart_overhead: 6m          # optional, default 6m
         utilisation: 0.8              # optional GPU utilisation, default 0.8
+    budgets:                          # optional caps per team over the horizon
+      nlp: {usd: 5000, kg_co2e: 300}
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from app.timeparse import parse_hours, parse_time
 from carbon import energy
 from carbon.intensity import default_zones
 from planner.domain import Cluster, Fleet, Region, TrainingWorkload
+from planner.limits import Limit, LimitKind
 from pricing.catalog import Catalog, Purchase
 
 
@@ -127,8 +130,14 @@ class WorkloadIn(_Strict):
         return value
 
 
+class BudgetIn(_Strict):
+    usd: float | None = Field(default=None, ge=0)
+    kg_co2e: float | None = Field(default=None, ge=0)
+
+
 class WorkloadsIn(_Strict):
     workloads: list[WorkloadIn] = Field(min_length=1)
+    budgets: dict[str, BudgetIn] = {}  # team -> caps over the plan's horizon
 
 
 def read_yaml(path: Path) -> Any:
@@ -259,6 +268,26 @@ def check_fleet_prices(path: Path | str, fleet: Fleet, catalog: Catalog) -> None
 
 def load_workloads(path: Path, fleet: Fleet, *, now: datetime) -> tuple[TrainingWorkload, ...]:
     return workloads_from_data(read_yaml(path), str(path), fleet, now=now)
+
+
+def load_budgets(path: Path) -> tuple[Limit, ...]:
+    """Team budgets of a workloads file (``budgets: {team: {usd: .., kg_co2e: ..}}``)."""
+    return budgets_from_data(read_yaml(path), str(path))
+
+
+def budgets_from_data(data: Any, source: str) -> tuple[Limit, ...]:
+    raw = _without_extensions(data)
+    try:
+        parsed = WorkloadsIn.model_validate(raw)
+    except ValidationError as exc:
+        raise _first_error(source, exc, raw, "workloads") from None
+    limits = []
+    for team, budget in sorted(parsed.budgets.items()):
+        if budget.usd is not None:
+            limits.append(Limit(kind=LimitKind.USD, cap=budget.usd, team=team))
+        if budget.kg_co2e is not None:
+            limits.append(Limit(kind=LimitKind.KG_CO2E, cap=budget.kg_co2e, team=team))
+    return tuple(limits)
 
 
 def workloads_from_data(data: Any, source: str, fleet: Fleet, *,

@@ -93,5 +93,16 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
     }
 
 
-def dumps(plan: Plan) -> str:
-    return json.dumps(plan_dict(plan), indent=2, allow_nan=False) + "\n"
+def pareto_dicts(front) -> list[dict[str, Any]]:
+    return [{"emissions_cap_kg": _num(pt.emissions_cap_kg, 3) if pt.emissions_cap_kg is not None
+             else None,
+             "cost_usd": _num(pt.cost_usd, 2), "emissions_kg": _num(pt.emissions_kg, 3),
+             "unplaced": len(pt.plan.unplaced), "status": str(pt.plan.solver.status),
+             "gap": _num(pt.plan.solver.gap, 6)} for pt in front]
+
+
+def dumps(plan: Plan, *, pareto=None) -> str:
+    data = plan_dict(plan)
+    if pareto is not None:
+        data["pareto"] = pareto_dicts(pareto)
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"

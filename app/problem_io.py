@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.inputs import check_fleet_prices, load_fleet, load_workloads
+from app.inputs import check_fleet_prices, load_budgets, load_fleet, load_workloads
 from carbon.intensity import embedded_default
 from planner.domain import Fleet, TrainingWorkload
+from planner.limits import Limit
 from planner.problem import PlanningProblem, lookahead_hours
 from pricing.catalog import Catalog, load_catalog
 
@@ -19,14 +20,16 @@ def hour_floor(t: datetime) -> datetime:
 
 
 def build_problem(fleet: Fleet, workloads: tuple[TrainingWorkload, ...], *, start: datetime,
-                  horizon_hours: int, catalog: Catalog) -> PlanningProblem:
+                  horizon_hours: int, catalog: Catalog,
+                  limits: tuple[Limit, ...] = ()) -> PlanningProblem:
     """Attach grid intensity (embedded defaults for now) to validated inputs."""
     start = hour_floor(start)
     hours = horizon_hours + lookahead_hours(workloads, horizon_hours)
     intensity = {zone: embedded_default(zone, start=start, hours=hours)
                  for zone in {r.grid_zone for r in fleet.regions}}
     return PlanningProblem(fleet=fleet, workloads=workloads, horizon_start=start,
-                           horizon_hours=horizon_hours, intensity=intensity, catalog=catalog)
+                           horizon_hours=horizon_hours, intensity=intensity, catalog=catalog,
+                           limits=limits)
 
 
 def load_problem(workloads_path: Path, fleet_path: Path, *, horizon_hours: int,
@@ -37,4 +40,4 @@ def load_problem(workloads_path: Path, fleet_path: Path, *, horizon_hours: int,
     check_fleet_prices(fleet_path, fleet, catalog)
     workloads = load_workloads(workloads_path, fleet, now=start)
     return build_problem(fleet, workloads, start=start, horizon_hours=horizon_hours,
-                         catalog=catalog)
+                         catalog=catalog, limits=load_budgets(workloads_path))

@@ -63,3 +63,16 @@ def print_summary(plan: Plan, console: Console | None = None, *, max_rows: int =
                   f"{s.workers} workers", highlight=False)
     for u in plan.unplaced:
         console.print(f"[bold red]unplaced[/] {u.workload}: {u.reason}", highlight=False)
+
+
+def print_pareto(front, console: Console | None = None) -> None:
+    console = console or Console(width=max(120, Console().width))
+    table = Table(title="cost vs emissions: the Pareto front (epsilon-constraint on kgCO2e)")
+    for col in ("point", "kgCO2e cap", "USD", "kgCO2e", "unplaced", "solver", "gap"):
+        table.add_column(col, justify="right")
+    for i, pt in enumerate(front, 1):
+        cap = "-" if pt.emissions_cap_kg is None else f"{pt.emissions_cap_kg:,.1f}"
+        table.add_row(str(i), cap, f"{pt.cost_usd:,.0f}", f"{pt.emissions_kg:,.1f}",
+                      str(len(pt.plan.unplaced)), str(pt.plan.solver.status),
+                      f"{100 * pt.plan.solver.gap:.2f} %")
+    console.print(table)

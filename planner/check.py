@@ -13,7 +13,7 @@ options, so a modelling bug shows up here as a violation:
   on-demand runtime, or on spot the expected runtime with rework, and on
   spot finishes by the deadline with at least SPOT_FINISH_PROBABILITY;
 - GPUs per (cluster, accelerator, hour) never exceed capacity, in the plan
-  and in each capacity-aware baseline;
+  and in each capacity-aware baseline; team budgets and emission caps hold;
 - cost, energy, operational and embodied emissions of each assignment match
   a recomputation, and every total is the sum of its assignments.
 """
@@ -63,6 +63,11 @@ def violations(plan: Plan, problem: PlanningProblem) -> list[str]:
         elif assigned_gpus[name] == w.gpus and name in unplaced:
             found.append(f"{name}: fully assigned but also reported unplaced")
     found.extend(_capacity("plan", plan.assignments, problem))
+    for limit in problem.limits:
+        used = sum(limit.value(cost_usd=a.cost_usd, emissions_kg=a.emissions_kg)
+                   for a in plan.assignments if limit.applies(workloads[a.workload]))
+        if used > limit.cap * (1 + 1e-9) + 1e-9:
+            found.append(f"{limit.label}: {used:,.3f} planned > cap {limit.cap:,.3f}")
     found.extend(_totals("plan", plan.totals, plan.assignments))
     for name, baseline in plan.baselines.items():
         found.extend(_totals(f"baseline {name}", baseline.totals, baseline.assignments))

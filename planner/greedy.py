@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from planner.capacity import Ledger, Resource
+from planner.limits import Limit, LimitLedger
 from planner.objective import Weights
 from planner.options import Option, WorkloadOptions
 from planner.placement import Placement
@@ -55,8 +56,9 @@ def carbon_key(o: Option) -> tuple[np.ndarray, ...]:
 
 
 def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: dict[Resource, int], *,
-           key: Key, order: Order) -> list[Placement]:
+           key: Key, order: Order, limits: tuple[Limit, ...] = ()) -> list[Placement]:
     ledger = Ledger(capacity)
+    spent = LimitLedger(limits)
     placements: list[Placement] = []
     for wo in sorted((wo for wo in workload_options if wo.options), key=order):
         keys = [key(o) for o in wo.options]
@@ -68,9 +70,13 @@ def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: dict[Resourc
         for r in ranked.tolist():
             o, s = wo.options[option_ix[r]], int(starts[r])
             units = min(remaining, ledger.free(o.resource, s, o.slots) // wo.gpus_per_unit)
+            room = spent.room(wo.workload, o, s) if limits else None
+            if room is not None:
+                units = min(units, room)
             if units <= 0:
                 continue
             ledger.take(o.resource, s, o.slots, units * wo.gpus_per_unit)
+            spent.take(wo.workload, o, s, units)
             placements.append(Placement(option=o, start=s, units=units))
             remaining -= units
             if remaining == 0:
@@ -79,6 +85,8 @@ def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: dict[Resourc
 
 
 def greedy_placements(workload_options: tuple[WorkloadOptions, ...],
-                      capacity: dict[Resource, int], weights: Weights) -> list[Placement]:
+                      capacity: dict[Resource, int], weights: Weights,
+                      limits: tuple[Limit, ...] = ()) -> list[Placement]:
     """The solver's hint: tightest deadline first, each unit to its best-scoring free slot."""
-    return greedy(workload_options, capacity, key=score_key(weights), order=by_deadline)
+    return greedy(workload_options, capacity, key=score_key(weights), order=by_deadline,
+                  limits=limits)

@@ -41,6 +41,8 @@ import highspy
 import numpy as np
 
 from planner.capacity import Ledger, Resource
+from planner.limits import Limit, LimitLedger
+from planner.objective import SCALE
 from planner.options import WorkloadOptions
 from planner.placement import Placement
 
@@ -78,17 +80,19 @@ class _Lp:
     """The restricted master LP over a growing set of columns."""
 
     def __init__(self, n_workloads: int, units: np.ndarray, resources: list[Resource],
-                 capacity: dict[Resource, int], horizon: int) -> None:
+                 capacity: dict[Resource, int], horizon: int, caps: list[float]) -> None:
         self.h = _new_highs()
         self.h.setOptionValue("output_flag", False)
         self.horizon = horizon
         self.n_workloads = n_workloads
         self.resource_index = {r: i for i, r in enumerate(resources)}
-        n_rows = n_workloads + len(resources) * horizon
+        n_rows = n_workloads + len(resources) * horizon + len(caps)
         lower = np.concatenate([units.astype(float),
-                                np.full(len(resources) * horizon, -highspy.kHighsInf)])
+                                np.full(len(resources) * horizon + len(caps), -highspy.kHighsInf)])
         upper = np.concatenate([units.astype(float),
-                                np.repeat([float(capacity.get(r, 0)) for r in resources], horizon)])
+                                np.repeat([float(capacity.get(r, 0)) for r in resources], horizon),
+                                np.asarray(caps, dtype=float)])
+        self.first_limit_row = n_workloads + len(resources) * horizon
         empty_i = np.array([], dtype=np.int32)
         self.h.addRows(n_rows, lower, upper, 0, empty_i, empty_i, np.array([], dtype=float))
         self.present: set[Column] = set()
@@ -127,12 +131,15 @@ class Relaxation:
 
     def __init__(self, workload_options: tuple[WorkloadOptions, ...], capacity: dict[Resource, int],
                  horizon: int, scores: list[list[np.ndarray]], penalties: list[float], *,
-                 seed: list[Placement], per_round: int = 4, seed_per_workload: int = 3) -> None:
+                 seed: list[Placement], limits: tuple[Limit, ...] = (), per_round: int = 4,
+                 seed_per_workload: int = 3) -> None:
         t0 = time.perf_counter()
         self.workload_options, self.scores, self.horizon = workload_options, scores, horizon
+        self.limits = limits
         self.resources = sorted({o.resource for wo in workload_options for o in wo.options})
         units = np.asarray([wo.units for wo in workload_options])
-        lp = self._lp = _Lp(len(workload_options), units, self.resources, capacity, horizon)
+        lp = self._lp = _Lp(len(workload_options), units, self.resources, capacity, horizon,
+                            [limit.int_cap() / SCALE for limit in limits])
         # an option-less workload can only be unplaced: cost 0 keeps z_LP free of its constant
         initial = [(None, penalties[j] if wo.options else 0.0, float(wo.units), [j], [1.0])
                    for j, wo in enumerate(workload_options)]
@@ -166,6 +173,16 @@ class Relaxation:
         fit; then every unit still unplaced to its best-scoring start that fits."""
         values = np.asarray(self._lp.h.getSolution().col_value)
         ledger = Ledger(capacity)
+        spent = LimitLedger(self.limits)
+
+        def fits(wo, o, s, want: int) -> int:
+            units = min(want, ledger.free(o.resource, s, o.slots) // wo.gpus_per_unit)
+            room = spent.room(wo.workload, o, s)
+            return units if room is None else min(units, room)
+
+        def take(wo, o, s, units: int) -> None:
+            ledger.take(o.resource, s, o.slots, units * wo.gpus_per_unit)
+            spent.take(wo.workload, o, s, units)
         left = [wo.units for wo in self.workload_options]
         placements: list[Placement] = []
         # biggest units first (they are the hardest to fit late), then by LP value
@@ -175,10 +192,9 @@ class Relaxation:
         for _, neg_v, (j, oi, s) in ranked:
             wo = self.workload_options[j]
             o = wo.options[oi]
-            want = min(left[j], max(1, round(-neg_v)))
-            units = min(want, ledger.free(o.resource, s, o.slots) // wo.gpus_per_unit)
+            units = fits(wo, o, s, min(left[j], max(1, round(-neg_v))))
             if units > 0:
-                ledger.take(o.resource, s, o.slots, units * wo.gpus_per_unit)
+                take(wo, o, s, units)
                 placements.append(Placement(option=o, start=s, units=units))
                 left[j] -= units
         for j, wo in enumerate(self.workload_options):
@@ -188,9 +204,9 @@ class Relaxation:
                               for oi, o in enumerate(wo.options) for s in o.starts)
             for _, oi, s in ranked_j:
                 o = wo.options[oi]
-                units = min(left[j], ledger.free(o.resource, s, o.slots) // wo.gpus_per_unit)
+                units = fits(wo, o, s, left[j])
                 if units > 0:
-                    ledger.take(o.resource, s, o.slots, units * wo.gpus_per_unit)
+                    take(wo, o, s, units)
                     placements.append(Placement(option=o, start=s, units=units))
                     left[j] -= units
                 if not left[j]:
@@ -216,6 +232,10 @@ class Relaxation:
         o = wo.options[oi]
         rows = [j] + [self._lp.row_of(o.resource, t) for t in range(s, s + o.slots)]
         coeffs = [1.0] + [float(wo.gpus_per_unit)] * o.slots
+        for i, limit in enumerate(self.limits):
+            if limit.applies(wo.workload):
+                rows.append(self._lp.first_limit_row + i)
+                coeffs.append(float(limit.unit_coefficients(o)[s - o.first_start]) / SCALE)
         return (c, float(self.scores[j][oi][s - o.first_start]), float(wo.units), rows, coeffs)
 
     def _price(self, *, below: float) -> dict[int, list[tuple[float, Column]]]:
@@ -228,10 +248,14 @@ class Relaxation:
         out: dict[int, list[tuple[float, Column]]] = defaultdict(list)
         for j, wo in enumerate(self.workload_options):
             mu = duals[j]
+            mine = [(lp.first_limit_row + i, limit) for i, limit in enumerate(self.limits)
+                    if limit.applies(wo.workload)]
             for oi, o in enumerate(wo.options):
                 starts = np.arange(o.first_start, o.last_start + 1)
                 window = prefix[o.resource][starts + o.slots] - prefix[o.resource][starts]
                 rc = self.scores[j][oi] - mu - wo.gpus_per_unit * window
+                for row, limit in mine:
+                    rc = rc - duals[row] * limit.unit_coefficients(o) / SCALE
                 hits = np.flatnonzero(rc <= below)
                 if len(hits):
                     out[j].extend((float(rc[k]), (j, oi, o.first_start + int(k))) for k in hits)

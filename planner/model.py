@@ -27,6 +27,8 @@ Constraints
     (1) sum_{o,s} x_jos + y_j = u_j                                   for all j
     (2) sum_{j,o,s : r(o)=r, s <= t < s + d_jo} g_j x_jos <= K_rt     for all r, t
         (written only where the demand that could land on (r, t) exceeds K_rt)
+    (4) sum_{j in team, o, s} v_jos x_jos <= cap_l                     for each limit l
+        (team USD / kgCO2e budgets, emission caps of Pareto points; planner/limits.py)
     (3) optional (use_cumulative=True): add_cumulative(r) over the I_jo of gang
         options on r, demand g_j, capacity K_r. Redundant with (2), which gives the
         LP its tight bound. Off by default: measured on the demo (36 jobs, 2
@@ -63,6 +65,7 @@ from ortools.sat.python import cp_model
 
 from planner.capacity import Resource
 from planner.domain import SolverStatus
+from planner.limits import Limit
 from planner.objective import SCALE, Weights, from_int, to_int
 from planner.options import WorkloadOptions
 from planner.placement import Placement
@@ -104,8 +107,10 @@ def objective_of(placements: list[Placement], workload_options: tuple[WorkloadOp
     return total
 
 
-def _dominated_starts(wo: WorkloadOptions, scores: list[np.ndarray]) -> set[tuple[int, int]]:
-    """(option index, start) pairs beaten by another purchase on the same resource."""
+def _dominated_starts(wo: WorkloadOptions, scores: list[np.ndarray],
+                      limits: list[Limit] = ()) -> set[tuple[int, int]]:
+    """(option index, start) pairs beaten by another purchase on the same resource
+    (no worse on the score and on every limit that applies to the workload)."""
     by_resource: dict[Resource, list[int]] = defaultdict(list)
     for oi, o in enumerate(wo.options):
         by_resource[o.resource].append(oi)
@@ -125,6 +130,10 @@ def _dominated_starts(wo: WorkloadOptions, scores: list[np.ndarray]) -> set[tupl
                 sa = scores[ai][lo - a.first_start:hi - a.first_start + 1]
                 sb = scores[bi][lo - b.first_start:hi - b.first_start + 1]
                 beats = (sa < sb) | ((sa == sb) & (ai < bi))
+                for limit in limits:
+                    va = limit.unit_coefficients(a)[lo - a.first_start:hi - a.first_start + 1]
+                    vb = limit.unit_coefficients(b)[lo - b.first_start:hi - b.first_start + 1]
+                    beats &= va <= vb
                 for k in np.flatnonzero(beats).tolist():
                     if (ai, lo + k) not in dominated:
                         dominated.add((bi, lo + k))
@@ -154,6 +163,7 @@ def solve_model(
     use_cumulative: bool = False,
     presolve: bool = False,
     allowed: frozenset[tuple[int, int, int]] | None = None,
+    limits: tuple[Limit, ...] = (),
 ) -> ModelResult:
     t0 = time.perf_counter()
     model = cp_model.CpModel()
@@ -170,7 +180,8 @@ def solve_model(
     for j, wo in enumerate(workload_options):
         mine: list[cp_model.IntVar] = []
         scores = [unit_scores(o, weights) for o in wo.options]
-        dominated = _dominated_starts(wo, scores)
+        mine_limits = [lim for lim in limits if lim.applies(wo.workload)]
+        dominated = _dominated_starts(wo, scores, mine_limits)
         for oi, o in enumerate(wo.options):
             starts_x = []
             kept = o.starts if allowed is None else sorted(allowed_by.get((j, oi), ()))
@@ -225,6 +236,16 @@ def solve_model(
         if reach[(resource, t)] > capacity.get(resource, 0):
             model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
                       <= capacity.get(resource, 0))
+
+    # (4) team budgets and emission caps (planner/limits.py)
+    for limit in limits:
+        variables, coefficients = [], []
+        for p, v in x:
+            if limit.applies(workload_options[p.workload].workload):
+                variables.append(v)
+                coefficients.append(int(limit.unit_coefficients(p.option)[p.start - p.option.first_start]))
+        if variables:
+            model.add(cp_model.LinearExpr.weighted_sum(variables, coefficients) <= limit.int_cap())
 
     # (3) redundant cumulative for gangs (capacity is constant over the horizon for now)
     for resource, items in gang_intervals.items():

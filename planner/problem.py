@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from carbon.intensity import IntensitySeries
 from planner.domain import HOUR, Fleet, TrainingWorkload
+from planner.limits import Limit
 from pricing.catalog import Catalog
 
 # Carbon price used by the ``balanced`` objective when none is given:
@@ -45,6 +46,7 @@ class PlanningProblem:
     horizon_hours: int
     intensity: Mapping[str, IntensitySeries]
     catalog: Catalog
+    limits: tuple[Limit, ...] = ()  # team budgets and emission caps (planner/limits.py)
     lookahead_hours: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
