@@ -9,6 +9,7 @@ Exit codes (cron and Kubernetes CronJob read them):
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -74,7 +75,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objective: Objective,
          carbon_price: float, time_limit: float, workers: int | None, catalog: Path | None,
-         out: Path, pareto: int = 0) -> None:
+         out: Path, pareto: int = 0, previous: Path | None = None) -> None:
     try:
         horizon_h = parse_hours(horizon)
     except ValueError as exc:
@@ -93,10 +94,18 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     except ValueError as exc:  # a domain rule the edge did not phrase itself
         raise _fail(f"{workloads}: {str(exc).splitlines()[0]}", EXIT_BAD_INPUT) from None
+    announced = None
+    if previous is not None:
+        try:
+            announced = plan_json.announced_from_dict(json.loads(previous.read_text()),
+                                                      str(previous))
+        except (OSError, json.JSONDecodeError, ValueError) as exc:
+            raise _fail(f"--previous {previous}: {str(exc).splitlines()[0]}",
+                        EXIT_BAD_INPUT) from None
     front = None
     try:
         result = solve_plan(problem, objective=objective, carbon_price_usd_per_t=carbon_price,
-                            time_limit_s=time_limit, workers=workers)
+                            time_limit_s=time_limit, workers=workers, previous=announced)
         if pareto:
             front = pareto_front(problem, points=pareto, time_limit_s=time_limit,
                                  workers=1, parallel=workers or default_workers())
@@ -149,13 +158,15 @@ def plan(
     catalog: CatalogOpt = None,
     pareto: Annotated[int, typer.Option(
         min=0, help="Also solve a cost-vs-emissions Pareto front of this many points (>= 2).")] = 0,
+    previous: Annotated[Path | None, typer.Option(
+        help="The last plan JSON: re-plan stably (started work fixed, moves penalised).")] = None,
 ) -> None:
     """Plan WORKLOADS on FLEET; write the plan JSON and print a summary."""
     if pareto == 1:
         raise _fail("--pareto: needs at least 2 points (or 0 for none)", EXIT_BAD_INPUT)
     _run(workloads, fleet, horizon=horizon, start=start, objective=objective,
          carbon_price=carbon_price, time_limit=time_limit, workers=workers, catalog=catalog,
-         out=out, pareto=pareto)
+         out=out, pareto=pareto, previous=previous)
 
 
 prices.register(app)

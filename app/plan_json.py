@@ -7,7 +7,8 @@ import math
 from datetime import datetime
 from typing import Any
 
-from planner.domain import Assignment, BaselineTotals, Plan, Totals
+from planner.domain import Assignment, BaselineTotals, Plan, Purchase, Totals
+from planner.stability import Announced
 
 SCHEMA_VERSION = 1
 
@@ -90,7 +91,23 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             "time_limit_s": plan.solver.time_limit_s,
         },
         "provenance": dict(plan.provenance),
+        "changes": [{"workload": c.workload, "kind": str(c.kind), "detail": c.detail}
+                    for c in plan.changes],
     }
+
+
+def announced_from_dict(data: dict[str, Any], source: str) -> tuple[Announced, ...]:
+    """The decisions a previous Plan JSON announced (for stable re-planning)."""
+    try:
+        return tuple(Announced(
+            workload=a["workload"], region=a["region"], cluster=a["cluster"],
+            accelerator=a["accelerator"], purchase=Purchase(a["purchase"]),
+            start=datetime.fromisoformat(a["start"].replace("Z", "+00:00")),
+            end=datetime.fromisoformat(a["end"].replace("Z", "+00:00")), gpus=int(a["gpus"]))
+            for a in data["assignments"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: not a gridshift plan JSON ({type(exc).__name__}: {exc}); "
+                         "fix: pass a file written by 'gridshift plan --out'") from None
 
 
 def pareto_dicts(front) -> list[dict[str, Any]]:

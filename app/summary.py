@@ -63,6 +63,14 @@ def print_summary(plan: Plan, console: Console | None = None, *, max_rows: int =
                   f"{s.workers} workers", highlight=False)
     for u in plan.unplaced:
         console.print(f"[bold red]unplaced[/] {u.workload}: {u.reason}", highlight=False)
+    if plan.changes:
+        counts: dict[str, int] = {}
+        for c in plan.changes:
+            counts[str(c.kind)] = counts.get(str(c.kind), 0) + 1
+        console.print("since the last plan: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        for c in plan.changes:
+            if c.detail and str(c.kind) in ("moved", "retimed", "dropped"):
+                console.print(f"  {c.kind} {c.workload}: {c.detail}", highlight=False)
 
 
 def print_pareto(front, console: Console | None = None) -> None:

@@ -68,7 +68,7 @@ def run_now(problem: PlanningProblem) -> BaselineRun:
 
 def independent_greedy(problem: PlanningProblem, workload_options: tuple[WorkloadOptions, ...],
                        *, key: Key) -> BaselineRun:
-    capacity = capacity_table(problem.fleet)
+    capacity = capacity_table(problem.fleet, problem.reserved_gpus)
     placements = greedy(workload_options, capacity, key=key, order=by_submission)
     placed: dict[int, int] = defaultdict(int)
     for p in placements:
@@ -110,8 +110,8 @@ def _admit(problem: PlanningProblem, intents: list[Intent], unplaced: int) -> Ba
     """Admit intents first come, first served; full clusters make jobs wait."""
     intensity = intensity_arrays(problem)
     limit = problem.horizon_hours + problem.lookahead_hours
-    ledger = Ledger(capacity_table(problem.fleet))
-    wished = Ledger(capacity_table(problem.fleet))
+    ledger = Ledger(capacity_table(problem.fleet, problem.reserved_gpus))
+    wished = Ledger(capacity_table(problem.fleet, problem.reserved_gpus))
     placements: list[Placement] = []
     misses = 0
     order = sorted(intents, key=lambda i: (i.start, problem.workloads[i.workload].name))

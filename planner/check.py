@@ -150,9 +150,12 @@ def _operational_kg(kwh: float, hours: float, first: int, zone: str,
 
 
 def _capacity(label: str, assignments: Iterable[Assignment], problem: PlanningProblem) -> list[str]:
+    assignments = list(assignments)
     capacity = {(c.name, a): gpus for c in problem.fleet.clusters
                 for a, gpus in c.capacity_gpus.items()}
     used: dict[tuple[str, str, int], int] = defaultdict(int)
+    for ((cluster, accelerator), t), gpus in problem.reserved_gpus.items():
+        used[(cluster, accelerator, t)] += gpus
     for a in assignments:
         first = math.floor((a.start - problem.horizon_start) / HOUR)
         last = math.ceil((a.end - problem.horizon_start) / HOUR - 1e-9)
@@ -161,7 +164,8 @@ def _capacity(label: str, assignments: Iterable[Assignment], problem: PlanningPr
     return [f"{label}: capacity {cluster}/{accelerator} slot {t}: {gpus} GPUs > "
             f"{capacity.get((cluster, accelerator), 0)}"
             for (cluster, accelerator, t), gpus in sorted(used.items())
-            if gpus > capacity.get((cluster, accelerator), 0)]
+            if gpus > capacity.get((cluster, accelerator), 0)
+            and any(a.cluster == cluster and a.accelerator == accelerator for a in assignments)]
 
 
 def _totals(label: str, totals: Totals, assignments: Iterable[Assignment]) -> list[str]:

@@ -292,6 +292,7 @@ class Plan:
     baselines: Mapping[str, BaselineTotals]
     solver: SolverReport
     provenance: Mapping[str, str]  # what data the plan used: carbon sources, catalog version
+    changes: tuple = ()  # planner.stability.Change per workload, when re-planned
 
     def __post_init__(self) -> None:
         _freeze(self, "baselines")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from planner.capacity import Ledger, Resource
+from planner.capacity import Capacity, Ledger
 from planner.limits import Limit, LimitLedger
 from planner.objective import Weights
 from planner.options import Option, WorkloadOptions
@@ -42,7 +42,8 @@ def _emissions(o: Option) -> np.ndarray:
 
 
 def score_key(weights: Weights) -> Key:
-    return lambda o: (weights.usd * o.cost_usd + weights.kg * _emissions(o),)
+    return lambda o: (weights.usd * o.cost_usd + weights.kg * _emissions(o)
+                      + (0.0 if o.penalty is None else o.penalty),)
 
 
 def cost_key(o: Option) -> tuple[np.ndarray, ...]:
@@ -55,7 +56,7 @@ def carbon_key(o: Option) -> tuple[np.ndarray, ...]:
     return (kg, np.full(len(kg), o.cost_usd))
 
 
-def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: dict[Resource, int], *,
+def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: Capacity, *,
            key: Key, order: Order, limits: tuple[Limit, ...] = ()) -> list[Placement]:
     ledger = Ledger(capacity)
     spent = LimitLedger(limits)
@@ -85,7 +86,7 @@ def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: dict[Resourc
 
 
 def greedy_placements(workload_options: tuple[WorkloadOptions, ...],
-                      capacity: dict[Resource, int], weights: Weights,
+                      capacity: Capacity, weights: Weights,
                       limits: tuple[Limit, ...] = ()) -> list[Placement]:
     """The solver's hint: tightest deadline first, each unit to its best-scoring free slot."""
     return greedy(workload_options, capacity, key=score_key(weights), order=by_deadline,

@@ -25,7 +25,7 @@ from planner.problem import PlanningProblem
 
 def remaining_capacity(problem: PlanningProblem, plan: Plan) -> Ledger:
     """A ledger holding the GPUs the plan's assignments take in the problem's horizon."""
-    ledger = Ledger(capacity_table(problem.fleet))
+    ledger = Ledger(capacity_table(problem.fleet, problem.reserved_gpus))
     for a in plan.assignments:
         first = math.floor((a.start - problem.horizon_start) / HOUR)
         last = math.ceil((a.end - problem.horizon_start) / HOUR)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from planner.capacity import Ledger, Resource
+from planner.capacity import Capacity, Ledger, Resource
 from planner.limits import Limit, LimitLedger
 from planner.objective import SCALE
 from planner.options import WorkloadOptions
@@ -80,7 +80,7 @@ class _Lp:
     """The restricted master LP over a growing set of columns."""
 
     def __init__(self, n_workloads: int, units: np.ndarray, resources: list[Resource],
-                 capacity: dict[Resource, int], horizon: int, caps: list[float]) -> None:
+                 capacity: Capacity, horizon: int, caps: list[float]) -> None:
         self.h = _new_highs()
         self.h.setOptionValue("output_flag", False)
         self.horizon = horizon
@@ -90,7 +90,8 @@ class _Lp:
         lower = np.concatenate([units.astype(float),
                                 np.full(len(resources) * horizon + len(caps), -highspy.kHighsInf)])
         upper = np.concatenate([units.astype(float),
-                                np.repeat([float(capacity.get(r, 0)) for r in resources], horizon),
+                                np.asarray([float(capacity.at(r, t)) for r in resources
+                                            for t in range(horizon)]),
                                 np.asarray(caps, dtype=float)])
         self.first_limit_row = n_workloads + len(resources) * horizon
         empty_i = np.array([], dtype=np.int32)
@@ -129,7 +130,7 @@ class _Lp:
 class Relaxation:
     """The LP optimum of the whole model, found by column generation, and its duals."""
 
-    def __init__(self, workload_options: tuple[WorkloadOptions, ...], capacity: dict[Resource, int],
+    def __init__(self, workload_options: tuple[WorkloadOptions, ...], capacity: Capacity,
                  horizon: int, scores: list[list[np.ndarray]], penalties: list[float], *,
                  seed: list[Placement], limits: tuple[Limit, ...] = (), per_round: int = 4,
                  seed_per_workload: int = 3) -> None:
@@ -168,7 +169,7 @@ class Relaxation:
         self.lp_columns = frozenset(lp.present)
         self.wall_s = time.perf_counter() - t0
 
-    def rounded(self, capacity: dict[Resource, int], weights) -> list[Placement]:
+    def rounded(self, capacity: Capacity, weights) -> list[Placement]:
         """A valid plan near the LP optimum: LP columns by value, largest first, while they
         fit; then every unit still unplaced to its best-scoring start that fits."""
         values = np.asarray(self._lp.h.getSolution().col_value)

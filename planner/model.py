@@ -63,7 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from planner.capacity import Resource
+from planner.capacity import Capacity, Resource
 from planner.domain import SolverStatus
 from planner.limits import Limit
 from planner.objective import SCALE, Weights, from_int, to_int
@@ -83,7 +83,8 @@ def unit_scores(o, weights: Weights) -> np.ndarray:
     """Integer score of one unit of option ``o`` for each of its starts."""
     usd = weights.usd * o.cost_usd
     kg = o.operational_kg + o.embodied_kg
-    return np.rint((usd + weights.kg * kg) * SCALE).astype(np.int64)
+    penalty = 0.0 if o.penalty is None else o.penalty
+    return np.rint((usd + weights.kg * kg + penalty) * SCALE).astype(np.int64)
 
 
 def penalty_of(scores: list[np.ndarray]) -> int:
@@ -153,7 +154,7 @@ class ModelResult:
 
 def solve_model(
     workload_options: tuple[WorkloadOptions, ...],
-    capacity: dict[Resource, int],
+    capacity: Capacity,
     horizon_hours: int,
     weights: Weights,
     *,
@@ -233,9 +234,9 @@ def solve_model(
             entry[1].append(g)
             reach[key] += ub
     for (resource, t), (variables, gpus) in terms.items():
-        if reach[(resource, t)] > capacity.get(resource, 0):
+        if reach[(resource, t)] > capacity.at(resource, t):
             model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
-                      <= capacity.get(resource, 0))
+                      <= capacity.at(resource, t))
 
     # (4) team budgets and emission caps (planner/limits.py)
     for limit in limits:
@@ -249,7 +250,7 @@ def solve_model(
 
     # (3) redundant cumulative for gangs (capacity is constant over the horizon for now)
     for resource, items in gang_intervals.items():
-        if len(items) > 1:
+        if len(items) > 1 and not capacity.reserved:  # constant capacity only
             model.add_cumulative([i for i, _ in items], [g for _, g in items],
                                  capacity.get(resource, 0))
 

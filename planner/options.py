@@ -68,6 +68,11 @@ class Option:
     embodied_kg: float
     operational_kg: np.ndarray  # by start slot - first_start
     interruption_bucket: str | None = None
+    # score units one unit pays for leaving what the last plan announced, by start
+    penalty: np.ndarray | None = None
+
+    def penalty_at(self, start: int) -> float:
+        return 0.0 if self.penalty is None else float(self.penalty[start - self.first_start])
 
     @property
     def resource(self) -> tuple[str, str]:
@@ -262,9 +267,25 @@ def _option(problem: PlanningProblem, j: int, w: TrainingWorkload, region: Regio
         embodied_kg=energy.embodied_kg_co2e(accelerator=accelerator,
                                             gpu_hours=gpus_per_unit * runtime_h),
         operational_kg=operational_kg,
+        penalty=_move_penalty(problem, w, cluster, accelerator, r.offer.purchase, first, last),
         interruption_bucket=(r.offer.interruption_bucket
                              if r.offer.purchase is Purchase.SPOT else None),
     )
+
+
+def _move_penalty(problem: PlanningProblem, w: TrainingWorkload, cluster: str, accelerator: str,
+                  purchase: Purchase, first: int, last: int) -> np.ndarray | None:
+    """move_penalty at every start but the announced one (planner/stability.py)."""
+    announced = problem.announced.get(w.name)
+    if announced is None or problem.move_penalty <= 0:
+        return None
+    penalty = np.full(last - first + 1, problem.move_penalty)
+    if (announced.cluster, announced.accelerator, announced.purchase) == (
+            cluster, accelerator, purchase):
+        slot = (announced.start - problem.horizon_start) / HOUR
+        if slot == int(slot) and first <= int(slot) <= last:
+            penalty[int(slot) - first] = 0.0
+    return penalty
 
 
 def _why_no_option(problem: PlanningProblem, w: TrainingWorkload, gpus_per_unit: int,

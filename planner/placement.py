@@ -47,4 +47,6 @@ class Placement:
         return self.operational_kg + self.embodied_kg
 
     def score(self, weights: Weights) -> float:
-        return weights.score(cost_usd=self.cost_usd, emissions_kg=self.emissions_kg)
+        """Objective score, including any penalty for leaving the announced decision."""
+        return (weights.score(cost_usd=self.cost_usd, emissions_kg=self.emissions_kg)
+                + self.option.penalty_at(self.start) * self.units)

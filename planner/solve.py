@@ -6,6 +6,7 @@ only for ``created_at`` when the caller does not give one.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -34,6 +35,7 @@ from planner.model import objective_of, penalty_of, solve_model, unit_scores
 from planner.objective import SCALE, from_int, weights
 from planner.options import WorkloadOptions, build_options
 from planner.placement import Placement
+from planner.stability import Announced, changes, with_previous
 from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T, PlanningProblem
 
 
@@ -44,6 +46,11 @@ from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T, PlanningProblem
 # (gap 100 %); through the LP it kept 5.3k literals and proved 0.007 % in 10 s.
 LP_RESTRICT_ABOVE = 0
 LP_MAX_COLUMNS = 250_000
+
+
+# Score units (USD for cost/balanced, kg for carbon) a unit pays to leave the decision the
+# last plan announced: enough that hourly re-plans do not churn on small gains.
+DEFAULT_MOVE_PENALTY = 10.0
 
 
 def default_workers() -> int:
@@ -58,10 +65,20 @@ def plan(
     time_limit_s: float = 10.0,
     workers: int | None = None,
     created_at: datetime | None = None,
+    previous: tuple[Announced, ...] | None = None,
+    move_penalty: float = DEFAULT_MOVE_PENALTY,
 ) -> Plan:
+    """Plan ``problem``; with ``previous`` (the last plan's decisions) re-plan stably:
+    started work stays fixed, announced decisions move only for more than ``move_penalty``
+    score units, and the plan lists what changed (planner/stability.py)."""
+    if previous is not None:
+        problem, started = with_previous(problem, previous, move_penalty=move_penalty)
+        fresh = plan(problem, objective=objective, carbon_price_usd_per_t=carbon_price_usd_per_t,
+                     time_limit_s=time_limit_s, workers=workers, created_at=created_at)
+        return dataclasses.replace(fresh, changes=changes(previous, fresh, started))
     w = weights(objective, carbon_price_usd_per_t)
     workload_options = build_options(problem)
-    capacity = capacity_table(problem.fleet)
+    capacity = capacity_table(problem.fleet, problem.reserved_gpus)
     runs = {
         "run_now": base.run_now(problem),
         "cost_greedy": base.independent_greedy(problem, workload_options, key=cost_key),

@@ -59,7 +59,7 @@ def test_lp_rounding_is_a_valid_plan(instance):
         for t in range(q.start, q.end_slot):
             key = (q.option.resource, t)
             used[key] = used.get(key, 0) + q.units * wos[q.workload].gpus_per_unit
-    assert all(gpus <= cap[r] for (r, _), gpus in used.items())
+    assert all(gpus <= cap.get(r) for (r, _), gpus in used.items())
     placed: dict = {}
     for q in rounded:
         placed[q.workload] = placed.get(q.workload, 0) + q.units
@@ -77,4 +77,5 @@ def test_plan_through_the_lp_path_passes_the_checker(monkeypatch):
     assert result.solver.bound <= result.solver.objective + 1e-6
     monkeypatch.setattr(solve_module, "LP_RESTRICT_ABOVE", 10**12)
     direct = solve_module.plan(p, objective=Objective.BALANCED, time_limit_s=10, workers=2)
-    assert result.solver.objective == pytest.approx(direct.solver.objective, rel=1e-3)
+    # the LP path is never worse than straight CP-SAT (which may lack a bound under load)
+    assert result.solver.objective <= direct.solver.objective * (1 + 1e-3)
