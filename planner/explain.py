@@ -2,13 +2,21 @@
 
 Each placement is compared with what the same workload does under
 ``run_now`` (home region, on-demand, start at submission): the wait, the move,
-the accelerator swap, spot, and the resulting deltas in USD and kgCO2e.
+the accelerator swap, spot, and the resulting deltas in USD and kgCO2e; then
+with the next best option of its own window, and what ruled that one out
+(it scores worse, or capacity, budgets, the time limit).
 """
 
 from __future__ import annotations
 
-from planner.domain import Purchase
-from planner.options import SPOT_FINISH_PROBABILITY
+from planner.domain import HOUR, Purchase
+import numpy as np
+
+from planner.capacity import Ledger
+from planner.greedy import score_key
+from planner.limits import LimitLedger
+from planner.objective import Weights
+from planner.options import SPOT_FINISH_PROBABILITY, WorkloadOptions
 from planner.placement import Placement
 from planner.problem import PlanningProblem
 
@@ -68,3 +76,44 @@ def _pct(delta: float, base: float) -> str:
     if base == 0:
         return "n/a"
     return f"{100.0 * delta / base:+.0f} %"
+
+
+def next_best(p: Placement, wo: WorkloadOptions, ledger: Ledger, weights: Weights,
+              spent: LimitLedger | None = None, *, horizon_start=None) -> str:
+    """The best other option (place, accelerator, purchase) of the workload at its best
+    start, its deltas, and what ruled it out.
+
+    ``ledger`` holds the whole plan; the placement's own GPUs are taken out
+    while the alternative is tried, so 'capacity' means other work holds it.
+    """
+    keys = [score_key(weights)(o)[0] for o in wo.options]
+    best: tuple[float, int, int] | None = None
+    for oi, (o, k) in enumerate(zip(wo.options, keys)):
+        if o is p.option:
+            continue
+        idx = int(np.argmin(k))
+        if best is None or k[idx] < best[0]:
+            best = (float(k[idx]), oi, o.first_start + idx)
+    if best is None:
+        return "no other option within its window"
+    alt = Placement(option=wo.options[best[1]], start=best[2], units=p.units)
+    d_usd = alt.cost_usd - p.cost_usd
+    d_kg = alt.emissions_kg - p.emissions_kg
+    when = (f"{horizon_start + alt.start * HOUR:%m-%dT%H:%MZ}" if horizon_start is not None
+            else f"slot {alt.start}")
+    where = f"{alt.option.region.name}/{alt.option.accelerator}/{alt.option.purchase} at {when}"
+    if alt.score(weights) >= p.score(weights):
+        why = "costs more on the objective"
+    else:
+        o = p.option
+        ledger.take(o.resource, p.start, o.slots, -p.units * wo.gpus_per_unit)
+        fits = ledger.fits(alt.option.resource, alt.start, alt.option.slots,
+                           p.units * wo.gpus_per_unit)
+        ledger.take(o.resource, p.start, o.slots, p.units * wo.gpus_per_unit)
+        if not fits:
+            why = f"ruled out by capacity ({alt.option.cluster}/{alt.option.accelerator} is full)"
+        elif spent is not None and spent.limits:
+            why = "ruled out by a budget or emission cap, or not reached in the time limit"
+        else:
+            why = "not reached within the solver's time limit"
+    return (f"next best {where}: {_signed(d_usd, '$')}, {_signed(d_kg)} kgCO2e; {why}")

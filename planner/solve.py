@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from planner import baselines as base
-from planner.capacity import capacity_table
+from planner.capacity import Ledger, capacity_table
 from planner.check import assert_valid
 from planner.domain import (
     HOUR,
@@ -27,9 +27,9 @@ from planner.domain import (
     Totals,
     Unplaced,
 )
-from planner.explain import explain
+from planner.explain import explain, next_best
 from planner.greedy import carbon_key, cost_key, greedy_placements
-from planner.limits import Limit, within
+from planner.limits import Limit, LimitLedger, within
 from planner.lp import Relaxation
 from planner.model import objective_of, penalty_of, solve_model, unit_scores
 from planner.objective import SCALE, from_int, weights
@@ -119,8 +119,14 @@ def plan(
     for p in sorted(runs["run_now"].placements, key=lambda p: p.start):
         first_now.setdefault(p.workload, p)
 
+    ledger = Ledger(capacity)
+    for p in placements:
+        ledger.take(p.option.resource, p.start, p.option.slots,
+                    p.units * workload_options[p.workload].gpus_per_unit)
     assignments = tuple(
-        _assignment(p, problem, explain(p, first_now.get(p.workload), problem))
+        _assignment(p, problem, explain(p, first_now.get(p.workload), problem) + "; "
+                    + next_best(p, workload_options[p.workload], ledger, w,
+                                LimitLedger(limits), horizon_start=problem.horizon_start))
         for p in sorted(placements, key=lambda p: (p.start, problem.workloads[p.workload].name))
     )
     plan_ = Plan(

@@ -130,3 +130,15 @@ def test_checker_catches_a_start_before_release_and_over_capacity():
     broken = dataclasses.replace(result, assignments=(doubled,) + result.assignments[1:])
     with pytest.raises(PlanCheckError, match="capacity|GPUs assigned"):
         assert_valid(broken, p)
+
+
+def test_each_reason_names_the_next_best_option_and_what_ruled_it_out():
+    jobs = [job(n, gpus=8, hours=4, deadline_h=4) for n in ("a", "b", "c")]
+    result = solve(problem(jobs), Objective.CARBON)
+    reasons = {a.workload: a.reason for a in result.assignments}
+    dirty = next(a for a in result.assignments if a.region == "dirty")
+    # the job left on the dirty grid had the clean one as next best, taken by another job
+    assert "next best clean/" in dirty.reason and "ruled out by capacity" in dirty.reason
+    clean = next(a for a in result.assignments if a.region == "clean")
+    assert "next best dirty/" in reasons[clean.workload]
+    assert "costs more on the objective" in reasons[clean.workload]
