@@ -17,10 +17,18 @@ The host share (CPU + RAM + rest of the machine) does not vary with ``u``: it is
 the host at 50 % load, the typical state of a host feeding busy GPUs. A MIG slice
 is charged its share of both the GPU and the host.
 
+A MIG profile ``Ng.*`` holds N of the GPU's 7 compute slices: ``gpu_fraction = N/7``
+(``mig_fraction``).
+
 Emissions (kg CO2e), the two parts the Software Carbon Intensity spec adds::
 
-    operational_kg = sum_h kwh[h] * g_per_kwh[h] / 1000          (location-based)
+    operational_kg = sum_h kwh[h] * g_per_kwh[h] / 1000          (basis of the intensity)
     embodied_kg    = embodied_g_per_gpu_hour * gpu_hours * gpu_fraction / 1000
+
+The maths runs on the unit types of ``carbon.units`` (``it_power`` -> ``Power``,
+``facility_energy`` -> ``Energy``, ``operational``/``embodied`` -> ``Emissions``);
+``energy_kwh``, ``embodied_kg_co2e`` and ``operational_kg_co2e`` are float wrappers
+kept for planner/ and app/. Location- vs market-based totals: ``carbon.footprint``.
 
 Where the figures come from (each CSV row names its source; re-derive with
 ``scripts/derive_carbon_defaults.py --data-dir ../shared/data``)
@@ -53,19 +61,28 @@ from __future__ import annotations
 import bisect
 import csv
 import functools
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from carbon.units import Basis, Emissions, Energy, Intensity, Power
+
 __all__ = [
     "GpuPower",
     "UnknownAcceleratorError",
+    "embodied",
     "embodied_kg_co2e",
     "energy_kwh",
+    "facility_energy",
+    "gpu_draw",
     "gpu_draw_w",
     "gpu_power",
+    "it_power",
     "known_accelerators",
+    "mig_fraction",
+    "operational",
     "operational_kg_co2e",
     "power_curve",
     "pue_for",
@@ -153,7 +170,7 @@ def power_curve() -> tuple[tuple[float, float], ...]:
     if not points or us[0] != 0.0 or us[-1] != 1.0 or fs[-1] != 1.0:
         raise ValueError(f"carbon/data/{name}: the curve must run from utilisation 0 to 1 and "
                          "reach fraction 1.0 at 1; re-run scripts/derive_carbon_defaults.py")
-    if any(b <= a for a, b in zip(us, us[1:])) or any(b < a for a, b in zip(fs, fs[1:])):
+    if any(b <= a for a, b in itertools.pairwise(us)) or any(b < a for a, b in itertools.pairwise(fs)):
         raise ValueError(f"carbon/data/{name}: utilisations must be distinct and fractions must "
                          "not fall as utilisation rises; fix the file")
     return tuple(points)
@@ -226,27 +243,89 @@ def _check_fraction(gpu_fraction: float) -> float:
     return f
 
 
-def energy_kwh(*, accelerator: str, gpus: float, hours: float, utilisation: float, pue: float,
-               gpu_fraction: float = 1.0) -> float:
-    """Facility kWh: (GPU draw + host share) x gpu_fraction x gpus x hours x PUE / 1000."""
+def mig_fraction(profile: str, *, compute_slices: int = 7) -> float:
+    """Share of a GPU that a MIG profile such as ``'3g.40gb'`` holds: compute slices / 7.
+
+    A100 and H100 split into 7 compute slices (NVIDIA MIG user guide); a ``Ng.*``
+    profile holds N of them. Energy and embodied carbon of a slice are charged by
+    this compute share (the memory share, N/8, is not used)."""
+    text = str(profile).strip().lower()
+    head = text.split(".", 1)[0]
+    if not (head.endswith("g") and head[:-1].isdigit()):
+        raise ValueError(f"MIG profile {profile!r} is not of the form '<N>g.<M>gb' (e.g. "
+                         "'1g.10gb', '3g.40gb'); give the profile name nvidia.com/mig-* uses")
+    n = int(head[:-1])
+    if not (1 <= n <= compute_slices):
+        raise ValueError(f"MIG profile {profile!r}: {n} compute slices is outside 1..{compute_slices}")
+    return n / compute_slices
+
+
+def gpu_draw(accelerator: str, utilisation: float) -> Power:
+    """Power drawn by one whole GPU at ``utilisation`` (see ``gpu_draw_w``)."""
+    return Power(gpu_draw_w(accelerator, utilisation))
+
+
+def it_power(*, accelerator: str, utilisation: float, gpu_fraction: float = 1.0) -> Power:
+    """IT power of one GPU (or MIG slice): (GPU draw + host share) x gpu_fraction."""
     g = gpu_power(accelerator)
-    n = _check_nonneg("gpus", gpus, "give the number of GPUs (or MIG slices)")
-    h = _check_nonneg("hours", hours, "give the run time in hours")
+    f = _check_fraction(gpu_fraction)
+    return (gpu_draw(accelerator, utilisation) + Power(g.host_w_per_gpu)) * f
+
+
+def _check_pue(pue: float) -> float:
     p = float(pue)
     if not (math.isfinite(p) and p >= 1.0):
         raise ValueError(f"pue = {pue!r} must be >= 1.0 (facility energy / IT energy); "
                          "use pue_for(provider) for a default")
+    return p
+
+
+def facility_energy(*, accelerator: str, gpus: float, hours: float, utilisation: float,
+                    pue: float, gpu_fraction: float = 1.0) -> Energy:
+    """Facility energy: IT power x gpus x hours x PUE."""
+    n = _check_nonneg("gpus", gpus, "give the number of GPUs (or MIG slices)")
+    h = _check_nonneg("hours", hours, "give the run time in hours")
+    p = _check_pue(pue)
+    per_gpu = it_power(accelerator=accelerator, utilisation=utilisation, gpu_fraction=gpu_fraction)
+    return (per_gpu * n).over(h) * p
+
+
+def embodied(*, accelerator: str, gpu_hours: float, gpu_fraction: float = 1.0) -> Emissions:
+    """Embodied (manufacturing) emissions amortised over ``gpu_hours``; basis EMBODIED."""
+    g = gpu_power(accelerator)
+    gh = _check_nonneg("gpu_hours", gpu_hours, "give GPUs x hours")
     f = _check_fraction(gpu_fraction)
-    per_gpu_w = (gpu_draw_w(accelerator, utilisation) + g.host_w_per_gpu) * f
-    return per_gpu_w * n * h * p / 1000.0
+    return Emissions(kg_co2e=g.embodied_g_per_gpu_hour * gh * f / 1000.0, basis=Basis.EMBODIED)
+
+
+def operational(*, energy_by_hour: Sequence[Energy],
+                intensity_by_hour: Sequence[Intensity]) -> Emissions:
+    """Operational emissions: sum over hours of energy x intensity (one basis throughout)."""
+    if len(energy_by_hour) != len(intensity_by_hour):
+        raise ValueError(f"energy_by_hour has {len(energy_by_hour)} values but intensity_by_hour "
+                         f"has {len(intensity_by_hour)}; give one intensity per hour of energy")
+    if not energy_by_hour:
+        return Emissions.zero()
+    parts = [e * i for e, i in zip(energy_by_hour, intensity_by_hour)]
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+# --- float API (planner/ and app/ call these; thin wrappers over the unit-typed maths) ---------
+
+def energy_kwh(*, accelerator: str, gpus: float, hours: float, utilisation: float, pue: float,
+               gpu_fraction: float = 1.0) -> float:
+    """Facility kWh: (GPU draw + host share) x gpu_fraction x gpus x hours x PUE / 1000."""
+    gpu_power(accelerator)
+    return facility_energy(accelerator=accelerator, gpus=gpus, hours=hours,
+                           utilisation=utilisation, pue=pue, gpu_fraction=gpu_fraction).kwh
 
 
 def embodied_kg_co2e(*, accelerator: str, gpu_hours: float, gpu_fraction: float = 1.0) -> float:
     """Embodied (manufacturing) kg CO2e amortised over ``gpu_hours`` of ``accelerator``."""
-    g = gpu_power(accelerator)
-    gh = _check_nonneg("gpu_hours", gpu_hours, "give GPUs x hours")
-    f = _check_fraction(gpu_fraction)
-    return g.embodied_g_per_gpu_hour * gh * f / 1000.0
+    return embodied(accelerator=accelerator, gpu_hours=gpu_hours, gpu_fraction=gpu_fraction).kg_co2e
 
 
 def operational_kg_co2e(*, kwh_by_hour: Sequence[float],
@@ -255,8 +334,9 @@ def operational_kg_co2e(*, kwh_by_hour: Sequence[float],
     if len(kwh_by_hour) != len(g_per_kwh_by_hour):
         raise ValueError(f"kwh_by_hour has {len(kwh_by_hour)} values but g_per_kwh_by_hour has "
                          f"{len(g_per_kwh_by_hour)}; give one intensity per hour of energy")
-    total_g = 0.0
-    for i, (kwh, g) in enumerate(zip(kwh_by_hour, g_per_kwh_by_hour)):
-        total_g += (_check_nonneg(f"kwh_by_hour[{i}]", kwh, "energy cannot be negative")
-                    * _check_nonneg(f"g_per_kwh_by_hour[{i}]", g, "intensity cannot be negative"))
-    return total_g / 1000.0
+    energies = [Energy(_check_nonneg(f"kwh_by_hour[{i}]", k, "energy cannot be negative"))
+                for i, k in enumerate(kwh_by_hour)]
+    intensities = [Intensity(g_per_kwh=_check_nonneg(f"g_per_kwh_by_hour[{i}]", g,
+                                                     "intensity cannot be negative"))
+                   for i, g in enumerate(g_per_kwh_by_hour)]
+    return operational(energy_by_hour=energies, intensity_by_hour=intensities).kg_co2e

@@ -16,6 +16,13 @@ series that crosses midnight at a month end switches to the next month's rows::
 It ignores the year, day-to-day weather and trend, so it is a prior to plan
 against, not a forecast; every series says so in ``source`` and ``kind=DEFAULT``.
 
+Zones of the region table (``carbon.zones``) without an hourly profile fall back to
+one flat annual mean from ``data/zone_annual_means.csv`` (Google 2023 region grid
+intensity, eGRID2023 state rates or a country mean, per row; see
+``scripts/derive_region_zones.py``). Such a series has no daily shape and says so.
+``default_zones()`` lists the zones with an hourly profile; ``known_zones()`` adds the
+flat ones.
+
 Traces (re-derive with ``scripts/derive_carbon_defaults.py --data-dir ../shared/data``):
 
 - US-CAL-CISO, US-TEX-ERCO, DE (file DE-LU), GB, SG, JP-TK, IN-WE: Electricity Maps
@@ -34,27 +41,39 @@ import csv
 import enum
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 __all__ = [
     "IntensityKind",
     "IntensitySeries",
+    "IntensitySignal",
     "OutsideSeriesError",
     "UnknownZoneError",
     "default_zones",
     "embedded_default",
+    "known_zones",
 ]
 
 HOUR = timedelta(hours=1)
 PROFILE_FILE = "intensity_profiles.csv"
+ANNUAL_FILE = "zone_annual_means.csv"
 
 
 class IntensityKind(enum.StrEnum):
     ACTUAL = "actual"
     FORECAST = "forecast"
     DEFAULT = "default"
+
+
+class IntensitySignal(enum.StrEnum):
+    """``average``: grid-average (inventory) intensity; ``marginal``: the emissions rate of
+    the generator that responds to a change in load (WattTime ``co2_moer``). Marginal
+    figures rank hours and places; they are not an inventory footprint."""
+
+    AVERAGE = "average"
+    MARGINAL = "marginal"
 
 
 class OutsideSeriesError(KeyError):
@@ -83,6 +102,8 @@ class IntensitySeries:
     source: str
     kind: IntensityKind
     fetched_at: datetime | None = None
+    signal: IntensitySignal = IntensitySignal.AVERAGE
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         start = _require_aware("IntensitySeries.start", self.start)
@@ -107,6 +128,12 @@ class IntensitySeries:
         if self.fetched_at is not None:
             object.__setattr__(self, "fetched_at",
                                _require_aware("IntensitySeries.fetched_at", self.fetched_at))
+        try:
+            object.__setattr__(self, "signal", IntensitySignal(self.signal))
+        except ValueError:
+            raise ValueError(f"IntensitySeries for zone {self.zone!r}: signal = {self.signal!r} "
+                             "is not 'average' or 'marginal'") from None
+        object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
 
     @property
     def end(self) -> datetime:
@@ -127,6 +154,35 @@ class IntensitySeries:
         """Unweighted mean over the hours of the series."""
         return math.fsum(self.g_per_kwh) / len(self.g_per_kwh)
 
+    def covers(self, start: datetime, hours: int) -> bool:
+        """True when every hour of [start, start + hours h) is in the series."""
+        s = _require_aware("start", start)
+        return self.start <= s and s + hours * HOUR <= self.end
+
+    def window(self, start: datetime, hours: int) -> IntensitySeries:
+        """The hours [start, start + hours h) of this series (same source, kind, notes)."""
+        s = _require_aware("start", start).replace(minute=0, second=0, microsecond=0)
+        if hours < 1 or not self.covers(s, hours):
+            raise OutsideSeriesError(
+                f"zone {self.zone!r}: {hours} h from {s:%Y-%m-%dT%H:%MZ} are not all inside the "
+                f"series {self.start:%Y-%m-%dT%H:%MZ} to {self.end:%Y-%m-%dT%H:%MZ}")
+        i = int((s - self.start) // HOUR)
+        return replace(self, start=s, g_per_kwh=self.g_per_kwh[i:i + hours])
+
+    def with_notes(self, *notes: str) -> IntensitySeries:
+        """A copy with ``notes`` appended (what was repaired, which source failed, ...)."""
+        return replace(self, notes=self.notes + tuple(n for n in notes if n))
+
+    def describe(self) -> str:
+        """One line for provenance: source [kind, signal, fetched ...]; notes."""
+        bits = [str(self.kind)]
+        if self.signal is IntensitySignal.MARGINAL:
+            bits.append("marginal")
+        if self.fetched_at is not None:
+            bits.append(f"fetched {self.fetched_at:%Y-%m-%dT%H:%MZ}")
+        text = f"{self.source} [{', '.join(bits)}]"
+        return text + ("; " + "; ".join(self.notes) if self.notes else "")
+
 
 class UnknownZoneError(ValueError):
     """A grid zone with no embedded default profile."""
@@ -139,6 +195,24 @@ class UnknownZoneError(ValueError):
         super().__init__(f"grid zone {zone!r} has no embedded default intensity{hint}; "
                          f"known zones: {', '.join(sorted(known))}; "
                          "give a trace file or another zone")
+
+
+@functools.cache
+def _annual_means() -> dict[str, tuple[float, str, str]]:
+    path = resources.files("carbon") / "data" / ANNUAL_FILE
+    out = {}
+    with path.open("r", encoding="utf-8", newline="") as fh:
+        for line, r in enumerate(csv.DictReader(fh), start=2):
+            try:
+                g = float(r["g_per_kwh"])
+            except (TypeError, ValueError):
+                g = math.nan
+            if not (math.isfinite(g) and g >= 0):
+                raise ValueError(f"carbon/data/{ANNUAL_FILE} line {line}: g_per_kwh "
+                                 f"{r['g_per_kwh']!r} must be a number >= 0; re-run "
+                                 "scripts/derive_region_zones.py")
+            out[r["zone"]] = (g, r["year"], r["source"])
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +256,24 @@ def default_zones() -> frozenset[str]:
     return frozenset(_profiles())
 
 
+def known_zones() -> frozenset[str]:
+    """Zones ``embedded_default`` can answer: hourly profiles plus flat annual means."""
+    return frozenset(_profiles()) | frozenset(_annual_means())
+
+
 def embedded_default(zone: str, *, start: datetime, hours: int) -> IntensitySeries:
     """``hours`` hourly values of ``zone`` from ``start`` floored to the UTC hour; kind=DEFAULT."""
     profiles = _profiles()
-    if zone not in profiles:
-        raise UnknownZoneError(zone, frozenset(profiles))
+    if zone not in profiles and zone not in _annual_means():
+        raise UnknownZoneError(zone, known_zones())
     if isinstance(hours, bool) or not isinstance(hours, int) or hours < 1:
         raise ValueError(f"hours = {hours!r} must be a whole number >= 1; give the series length")
     t0 = _require_aware("start", start).replace(minute=0, second=0, microsecond=0)
+    if zone not in profiles:
+        g, year, src = _annual_means()[zone]
+        return IntensitySeries(
+            zone=zone, start=t0, g_per_kwh=(g,) * hours, kind=IntensityKind.DEFAULT,
+            source=f"embedded-default (flat annual mean {year}, no hourly shape: {src})")
     prof = profiles[zone]
     values = []
     for i in range(hours):

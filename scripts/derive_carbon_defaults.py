@@ -68,8 +68,8 @@ DATASHEET_W: dict[str, tuple[float, str]] = {
     "A100-40GB": (400.0, "NVIDIA A100 Tensor Core GPU datasheet: A100 40GB SXM max TDP 400 W"),
     "L40S": (350.0, "NVIDIA L40S datasheet: max power consumption 350 W"),
     "L4": (72.0, "NVIDIA L4 Tensor Core GPU datasheet: max thermal design power 72 W"),
-    "A10G": (150.0, "NVIDIA A10 Tensor Core GPU datasheet: max TDP 150 W "
-                    "(A10G is AWS's A10 variant and has no public datasheet of its own)"),
+    "A10G": (150.0, ("NVIDIA A10 Tensor Core GPU datasheet: max TDP 150 W "
+                    "(A10G is AWS's A10 variant and has no public datasheet of its own)")),
     "T4": (70.0, "NVIDIA T4 Tensor Core GPU datasheet: max power 70 W"),
 }
 

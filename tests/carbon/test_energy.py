@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbon import energy
@@ -66,6 +66,7 @@ def test_linear_between_points():
     assert gpu_draw_w("T4", mid) == pytest.approx(70 * (f0 + f1) / 2)
 
 
+@settings(deadline=None)  # the CI machine is shared: no wall-clock limits
 @given(accels, utils, utils)
 def test_curve_is_monotone(acc, a, b):
     lo, hi = min(a, b), max(a, b)
@@ -79,6 +80,7 @@ def test_utilisation_outside_unit_interval_is_rejected(u):
         gpu_draw_w("A100-80GB", u)
 
 
+@settings(deadline=None)  # the CI machine is shared: no wall-clock limits
 @given(accels, utils, st.floats(0.1, 64), st.floats(0.1, 1000), st.floats(1.0, 2.0),
        st.sampled_from([2.0, 3.0, 0.5]))
 def test_energy_is_linear_in_gpus_hours_and_pue(acc, u, gpus, hours, pue, k):
