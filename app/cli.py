@@ -21,6 +21,8 @@ import typer
 from rich.console import Console
 
 from app import plan_json
+from app.carbon_io import CarbonMode, parse_traces
+from app.commands import carbon as carbon_commands
 from app.commands import prices
 from app.errors import InputError
 from app.problem_io import EXAMPLES, load_problem
@@ -75,7 +77,8 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objective: Objective,
          carbon_price: float, time_limit: float, workers: int | None, catalog: Path | None,
-         out: Path, pareto: int = 0, previous: Path | None = None) -> None:
+         out: Path, pareto: int = 0, previous: Path | None = None,
+         carbon: CarbonMode = CarbonMode.OFFLINE, carbon_traces: list[str] | None = None) -> None:
     try:
         horizon_h = parse_hours(horizon)
     except ValueError as exc:
@@ -88,8 +91,9 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
     except ValueError as exc:
         raise _fail(f"--start: {exc}", EXIT_BAD_INPUT) from None
     try:
+        traces = parse_traces(carbon_traces or [])
         problem = load_problem(workloads, fleet, horizon_hours=int(horizon_h), start=start_t,
-                               catalog_path=catalog)
+                               catalog_path=catalog, carbon=carbon, traces=traces)
     except (InputError, CatalogError) as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     except ValueError as exc:  # a domain rule the edge did not phrase itself
@@ -160,16 +164,23 @@ def plan(
         min=0, help="Also solve a cost-vs-emissions Pareto front of this many points (>= 2).")] = 0,
     previous: Annotated[Path | None, typer.Option(
         help="The last plan JSON: re-plan stably (started work fixed, moves penalised).")] = None,
+    carbon: Annotated[CarbonMode, typer.Option(
+        help="offline: trace files then embedded defaults; live: Electricity Maps / UK API "
+             "first (credentials from the environment), falling back.")] = CarbonMode.OFFLINE,
+    carbon_trace: Annotated[list[str] | None, typer.Option(
+        "--carbon-trace", help="ZONE=PATH of an hourly intensity trace (CSV/Parquet); "
+                               "repeatable.")] = None,
 ) -> None:
     """Plan WORKLOADS on FLEET; write the plan JSON and print a summary."""
     if pareto == 1:
         raise _fail("--pareto: needs at least 2 points (or 0 for none)", EXIT_BAD_INPUT)
     _run(workloads, fleet, horizon=horizon, start=start, objective=objective,
          carbon_price=carbon_price, time_limit=time_limit, workers=workers, catalog=catalog,
-         out=out, pareto=pareto, previous=previous)
+         out=out, pareto=pareto, previous=previous, carbon=carbon, carbon_traces=carbon_trace)
 
 
 prices.register(app)
+carbon_commands.register(app)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ Fleet file::
       - name: aws-us-east-1          # fleet-wide id, referenced by workloads
         provider: aws                # aws | gcp | azure | ...
         cloud_region: us-east-1
-        grid_zone: US-MIDA-PJM       # Electricity Maps zone code
+        grid_zone: US-MIDA-PJM       # Electricity Maps zone code (default: carbon/zones.py)
         pue: 1.135                   # optional, default per provider (carbon/data/pue.csv)
         location: {lat: 38.9, lon: -77.4}
         clusters:
@@ -54,7 +54,8 @@ from pydantic import (
 from app.errors import InputError
 from app.timeparse import parse_hours, parse_time
 from carbon import energy
-from carbon.intensity import default_zones
+from carbon.intensity import known_zones
+from carbon.zones import zone_for
 from planner.domain import Cluster, Fleet, Region, TrainingWorkload
 from planner.limits import Limit, LimitKind
 from pricing.catalog import Catalog, Purchase
@@ -96,7 +97,7 @@ class RegionIn(_Strict):
     name: str = Field(min_length=1)
     provider: str = Field(min_length=1)
     cloud_region: str = Field(min_length=1)
-    grid_zone: str = Field(min_length=1)
+    grid_zone: str | None = Field(default=None, min_length=1)  # default: carbon/zones.py
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
     location: LocationIn
     clusters: list[ClusterIn] = Field(min_length=1)
@@ -223,15 +224,23 @@ def fleet_from_data(data: Any, source: str) -> Fleet:
     except ValidationError as exc:
         raise _first_error(path, exc, raw, "regions") from None
     known_accelerators = energy.known_accelerators()
-    zones = default_zones()
+    zones = known_zones()
     regions, names, cluster_names = [], set(), set()
     for r in parsed.regions:
         if r.name in names:
             raise InputError(str(path), f"region {r.name!r} appears twice", field="regions.name",
                              fix="give each region a unique name")
         names.add(r.name)
-        if r.grid_zone not in zones:
-            raise InputError(str(path), f"region {r.name!r}: grid zone {r.grid_zone!r} has no "
+        grid_zone = r.grid_zone
+        if grid_zone is None:
+            try:
+                grid_zone = zone_for(r.provider, r.cloud_region).zone
+            except (KeyError, ValueError):
+                raise InputError(str(path), f"region {r.name!r}: no known grid zone for "
+                                 f"{r.provider} {r.cloud_region}", field="grid_zone",
+                                 fix="give grid_zone (an Electricity Maps zone code)") from None
+        if grid_zone not in zones:
+            raise InputError(str(path), f"region {r.name!r}: grid zone {grid_zone!r} has no "
                              f"intensity data", field="grid_zone",
                              fix=f"use one of {', '.join(sorted(zones))}")
         clusters = []
@@ -248,7 +257,7 @@ def fleet_from_data(data: Any, source: str) -> Fleet:
             clusters.append(Cluster(name=c.name, region=r.name, capacity_gpus=dict(c.capacity)))
         regions.append(Region(
             name=r.name, provider=r.provider.lower(), cloud_region=r.cloud_region,
-            grid_zone=r.grid_zone, pue=r.pue if r.pue is not None else energy.pue_for(r.provider.lower()),
+            grid_zone=grid_zone, pue=r.pue if r.pue is not None else energy.pue_for(r.provider.lower()),
             latitude=r.location.lat, longitude=r.location.lon, clusters=tuple(clusters)))
     return Fleet(regions=tuple(regions))
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.inputs import check_fleet_prices, load_budgets, load_fleet, load_workloads
-from carbon.intensity import embedded_default
+from app.carbon_io import CarbonMode, intensity_for
+from carbon.sources import TraceFile
 from planner.domain import Fleet, TrainingWorkload
 from planner.limits import Limit
 from planner.problem import PlanningProblem, lookahead_hours
@@ -20,24 +21,27 @@ def hour_floor(t: datetime) -> datetime:
 
 
 def build_problem(fleet: Fleet, workloads: tuple[TrainingWorkload, ...], *, start: datetime,
-                  horizon_hours: int, catalog: Catalog,
-                  limits: tuple[Limit, ...] = ()) -> PlanningProblem:
-    """Attach grid intensity (embedded defaults for now) to validated inputs."""
+                  horizon_hours: int, catalog: Catalog, limits: tuple[Limit, ...] = (),
+                  carbon: CarbonMode = CarbonMode.OFFLINE,
+                  traces: tuple[TraceFile, ...] = ()) -> PlanningProblem:
+    """Attach grid intensity (app/carbon_io.py) to validated inputs."""
     start = hour_floor(start)
     hours = horizon_hours + lookahead_hours(workloads, horizon_hours)
-    intensity = {zone: embedded_default(zone, start=start, hours=hours)
-                 for zone in {r.grid_zone for r in fleet.regions}}
+    intensity = intensity_for(fleet, start=start, hours=hours, mode=carbon, traces=traces)
     return PlanningProblem(fleet=fleet, workloads=workloads, horizon_start=start,
                            horizon_hours=horizon_hours, intensity=intensity, catalog=catalog,
                            limits=limits)
 
 
 def load_problem(workloads_path: Path, fleet_path: Path, *, horizon_hours: int,
-                 start: datetime | None = None, catalog_path: Path | None = None) -> PlanningProblem:
+                 start: datetime | None = None, catalog_path: Path | None = None,
+                 carbon: CarbonMode = CarbonMode.OFFLINE,
+                 traces: tuple[TraceFile, ...] = ()) -> PlanningProblem:
     start = hour_floor(start or datetime.now(UTC))
     fleet = load_fleet(fleet_path)
     catalog = load_catalog(catalog_path)
     check_fleet_prices(fleet_path, fleet, catalog)
     workloads = load_workloads(workloads_path, fleet, now=start)
     return build_problem(fleet, workloads, start=start, horizon_hours=horizon_hours,
-                         catalog=catalog, limits=load_budgets(workloads_path))
+                         catalog=catalog, limits=load_budgets(workloads_path), carbon=carbon,
+                         traces=traces)

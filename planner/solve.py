@@ -251,6 +251,5 @@ def _baselines(problem: PlanningProblem,
 def _provenance(problem: PlanningProblem) -> dict[str, str]:
     out = {"catalog": problem.catalog.version}
     for zone, series in sorted(problem.intensity.items()):
-        fetched = f", fetched {series.fetched_at:%Y-%m-%dT%H:%MZ}" if series.fetched_at else ""
-        out[f"carbon:{zone}"] = f"{series.source} [{series.kind}{fetched}]"
+        out[f"carbon:{zone}"] = series.describe()
     return out

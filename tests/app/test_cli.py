@@ -172,3 +172,41 @@ def test_console_script_runs_as_a_real_process(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("gridshift:")
     assert "Traceback" not in proc.stderr
+
+
+def test_grid_zone_defaults_from_the_region_table(tmp_path):
+    fleet = yaml.safe_load((EXAMPLES / "fleet.yaml").read_text())
+    for region in fleet["regions"]:
+        region.pop("grid_zone")
+    result = _plan(tmp_path, _one_job(), fleet=_write(tmp_path, "f.yaml", fleet))
+    assert result.exit_code == 0, result.output
+    plan = json.loads((tmp_path / "p.json").read_text())
+    assert "carbon:US-MIDA-PJM" in plan["provenance"]
+
+
+def test_unknown_cloud_region_without_grid_zone_is_named(tmp_path):
+    fleet = yaml.safe_load((EXAMPLES / "fleet.yaml").read_text())
+    fleet["regions"][0].pop("grid_zone")
+    fleet["regions"][0]["cloud_region"] = "mars-north-1"
+    result = _plan(tmp_path, _one_job(), fleet=_write(tmp_path, "f.yaml", fleet))
+    assert result.exit_code == 2
+    assert "no known grid zone for aws mars-north-1" in result.output
+
+
+def test_a_carbon_trace_replaces_the_default_for_its_zone(tmp_path, shared_data):
+    trace = shared_data / "carbon_intensity/electricitymaps_hourly/GB_2023_hourly.csv"
+    wl = _write(tmp_path, "w.yaml", _one_job())
+    result = runner.invoke(app, ["plan", str(wl), "--fleet", str(EXAMPLES / "fleet.yaml"),
+                                 "--start", "2023-06-01T00:00Z", "--out", str(tmp_path / "p.json"),
+                                 "--time-limit", "5", "--carbon-trace", f"GB={trace}"])
+    assert result.exit_code == 0, result.output
+    provenance = json.loads((tmp_path / "p.json").read_text())["provenance"]
+    assert provenance["carbon:GB"].startswith("trace GB_2023_hourly.csv")
+    assert provenance["carbon:DE"].startswith("embedded-default")
+
+
+def test_bad_carbon_trace_spec_is_one_line(tmp_path):
+    wl = _write(tmp_path, "w.yaml", _one_job())
+    result = runner.invoke(app, ["plan", str(wl), "--fleet", str(EXAMPLES / "fleet.yaml"),
+                                 "--carbon-trace", "GB"])
+    assert result.exit_code == 2 and "is not ZONE=PATH" in result.output
