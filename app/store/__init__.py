@@ -1,0 +1,38 @@
+"""Durable plans and measurements: SQLite by default, PostgreSQL by URL.
+
+    Store(url)                  open (and create or upgrade the schema of) a database
+    store_plan(url, plan, ...)  what `gridshift plan --store URL` calls; returns the plan id
+
+URL resolution: the ``url`` argument, else ``$GRIDSHIFT_DB``, else
+``sqlite:///gridshift.db`` (a file in the working directory). A bare path is
+taken as a SQLite file. PostgreSQL: ``postgresql+psycopg://user:pass@host/db``.
+
+Errors: ``StoreError`` (bad URL, unreachable database, unknown plan id), with
+the URL (password masked) and the fix in the message.
+"""
+
+from app.store.store import (
+    DEFAULT_URL,
+    MeasuredRow,
+    PlanSummary,
+    SaveResult,
+    Store,
+    StoredPlan,
+    StoreError,
+    from_measurement,
+    resolve_url,
+    store_plan,
+)
+
+__all__ = [
+    "DEFAULT_URL",
+    "MeasuredRow",
+    "PlanSummary",
+    "SaveResult",
+    "Store",
+    "StoreError",
+    "StoredPlan",
+    "from_measurement",
+    "resolve_url",
+    "store_plan",
+]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the gridshift store (run by app.store.Store on open)."""
