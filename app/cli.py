@@ -4,11 +4,13 @@ Exit codes (cron and Kubernetes CronJob read them):
     0   plan written, every workload placed
     2   bad input: one line naming the file, the workload, the field and the fix
     3   plan written, but some workloads could not be placed (named, with why)
+    4   the store (--store URL) could not be used; the plan file was still written
     70  internal error: a plan failed its independent check (a bug; please report)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -23,7 +25,9 @@ from rich.console import Console
 from app import plan_json
 from app.carbon_io import CarbonMode, parse_traces
 from app.commands import carbon as carbon_commands
-from app.commands import prices
+from app.commands import prices, release, serve
+from app.store import Store, StoreError, store_plan
+from planner.stability import Announced
 from app.errors import InputError
 from app.problem_io import EXAMPLES, load_problem
 from app.summary import print_pareto, print_summary
@@ -37,6 +41,7 @@ from pricing.catalog import CatalogError
 
 EXIT_BAD_INPUT = 2
 EXIT_UNPLACED = 3
+EXIT_STORE = 4
 EXIT_INTERNAL = 70
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -78,7 +83,8 @@ def _write_atomically(path: Path, text: str) -> None:
 def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objective: Objective,
          carbon_price: float, time_limit: float, workers: int | None, catalog: Path | None,
          out: Path, pareto: int = 0, previous: Path | None = None,
-         carbon: CarbonMode = CarbonMode.OFFLINE, carbon_traces: list[str] | None = None) -> None:
+         carbon: CarbonMode = CarbonMode.OFFLINE, carbon_traces: list[str] | None = None,
+         store: str | None = None) -> None:
     try:
         horizon_h = parse_hours(horizon)
     except ValueError as exc:
@@ -99,6 +105,13 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
     except ValueError as exc:  # a domain rule the edge did not phrase itself
         raise _fail(f"{workloads}: {str(exc).splitlines()[0]}", EXIT_BAD_INPUT) from None
     announced = None
+    if previous is None and store is not None:  # scheduled re-plan: the last stored plan
+        try:
+            last = Store(store).load_plan()
+        except StoreError as exc:
+            raise _fail(str(exc).splitlines()[0], EXIT_STORE) from None
+        if last is not None:
+            announced = tuple(Announced.of(a) for a in last.plan.assignments + last.admissions)
     if previous is not None:
         try:
             announced = plan_json.announced_from_dict(json.loads(previous.read_text()),
@@ -122,6 +135,16 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
     print_summary(result)
     if front is not None:
         print_pareto(front)
+    if store is not None:
+        digest = hashlib.sha256(workloads.read_bytes() + fleet.read_bytes()
+                                + f"{horizon}|{objective}|{carbon_price}".encode()).hexdigest()
+        try:
+            plan_id = store_plan(store, result, {"input:workloads": str(workloads),
+                                                 "input:fleet": str(fleet)},
+                                 workloads=problem.workloads, inputs_digest=digest)
+        except StoreError as exc:
+            raise _fail(str(exc).splitlines()[0], EXIT_STORE) from None
+        Console().print(f"plan stored as {plan_id}")
     Console().print(f"plan written to {out}")
     _exit_for(result)
 
@@ -170,17 +193,23 @@ def plan(
     carbon_trace: Annotated[list[str] | None, typer.Option(
         "--carbon-trace", help="ZONE=PATH of an hourly intensity trace (CSV/Parquet); "
                                "repeatable.")] = None,
+    store: Annotated[str | None, typer.Option(
+        "--store", help="Database URL (sqlite:///gridshift.db, postgresql+psycopg://...): "
+                        "store the plan; the last stored plan is the previous one.")] = None,
 ) -> None:
     """Plan WORKLOADS on FLEET; write the plan JSON and print a summary."""
     if pareto == 1:
         raise _fail("--pareto: needs at least 2 points (or 0 for none)", EXIT_BAD_INPUT)
     _run(workloads, fleet, horizon=horizon, start=start, objective=objective,
          carbon_price=carbon_price, time_limit=time_limit, workers=workers, catalog=catalog,
-         out=out, pareto=pareto, previous=previous, carbon=carbon, carbon_traces=carbon_trace)
+         out=out, pareto=pareto, previous=previous, carbon=carbon, carbon_traces=carbon_trace,
+         store=store)
 
 
 prices.register(app)
 carbon_commands.register(app)
+serve.register(app)
+release.register(app)
 
 
 def main() -> None:

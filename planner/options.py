@@ -276,15 +276,15 @@ def _option(problem: PlanningProblem, j: int, w: TrainingWorkload, region: Regio
 def _move_penalty(problem: PlanningProblem, w: TrainingWorkload, cluster: str, accelerator: str,
                   purchase: Purchase, first: int, last: int) -> np.ndarray | None:
     """move_penalty at every start but the announced one (planner/stability.py)."""
-    announced = problem.announced.get(w.name)
-    if announced is None or problem.move_penalty <= 0:
+    pieces = problem.announced.get(w.name)
+    if not pieces or problem.move_penalty <= 0:
         return None
     penalty = np.full(last - first + 1, problem.move_penalty)
-    if (announced.cluster, announced.accelerator, announced.purchase) == (
-            cluster, accelerator, purchase):
-        slot = (announced.start - problem.horizon_start) / HOUR
-        if slot == int(slot) and first <= int(slot) <= last:
-            penalty[int(slot) - first] = 0.0
+    for a in pieces:  # a non-gang workload may have been announced in several pieces
+        if (a.cluster, a.accelerator, a.purchase) == (cluster, accelerator, purchase):
+            slot = (a.start - problem.horizon_start) / HOUR
+            if slot == int(slot) and first <= int(slot) <= last:
+                penalty[int(slot) - first] = 0.0
     return penalty
 
 

@@ -49,9 +49,9 @@ class PlanningProblem:
     limits: tuple[Limit, ...] = ()  # team budgets and emission caps (planner/limits.py)
     # GPUs not the planner's: ((cluster, accelerator), slot) -> GPUs (started work, forecast load)
     reserved_gpus: Mapping[tuple[tuple[str, str], int], int] = field(default_factory=dict)
-    # what the previous plan announced per workload (planner/stability.py), and the score
-    # units a unit pays to move away from it
-    announced: Mapping[str, object] = field(default_factory=dict)
+    # what the previous plan announced per workload, in one or more pieces
+    # (planner/stability.py), and the score units a unit pays to move away from it
+    announced: Mapping[str, tuple] = field(default_factory=dict)
     move_penalty: float = 0.0
     lookahead_hours: int = field(init=False, repr=False, compare=False)
 

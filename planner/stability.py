@@ -76,8 +76,10 @@ def with_previous(problem: PlanningProblem, previous: tuple[Announced, ...], *,
         for t in range(slots):
             key = ((a.cluster, a.accelerator), t)
             reserved[key] = reserved.get(key, 0) + a.gpus
-    announced = {a.workload: a for a in previous
-                 if a.start >= problem.horizon_start and a.workload not in started_names}
+    announced: dict[str, tuple[Announced, ...]] = {}
+    for a in previous:
+        if a.start >= problem.horizon_start and a.workload not in started_names:
+            announced[a.workload] = announced.get(a.workload, ()) + (a,)
     return dataclasses.replace(
         problem, workloads=tuple(w for w in problem.workloads if w.name not in started_names),
         reserved_gpus=reserved, announced=announced, move_penalty=move_penalty), started

@@ -210,3 +210,25 @@ def test_bad_carbon_trace_spec_is_one_line(tmp_path):
     result = runner.invoke(app, ["plan", str(wl), "--fleet", str(EXAMPLES / "fleet.yaml"),
                                  "--carbon-trace", "GB"])
     assert result.exit_code == 2 and "is not ZONE=PATH" in result.output
+
+
+def test_scheduled_replans_with_a_store_are_stored_and_stable(tmp_path):
+    db = f"sqlite:///{tmp_path / 'gs.db'}"
+    args = ["plan", str(EXAMPLES / "workloads.yaml"), "--fleet", str(EXAMPLES / "fleet.yaml"),
+            "--start", START, "--time-limit", "10", "--workers", "2", "--store", db]
+    first = runner.invoke(app, args + ["--out", str(tmp_path / "1.json")])
+    assert first.exit_code == 0, first.output
+    assert "plan stored as" in first.output
+    second = runner.invoke(app, args + ["--out", str(tmp_path / "2.json")])
+    assert second.exit_code == 0, second.output
+    kinds = {c["kind"] for c in json.loads((tmp_path / "2.json").read_text())["changes"]}
+    assert kinds == {"unchanged"}
+
+
+def test_an_unusable_store_exits_4_with_one_line(tmp_path):
+    wl = _write(tmp_path, "w.yaml", _one_job())
+    result = runner.invoke(app, ["plan", str(wl), "--fleet", str(EXAMPLES / "fleet.yaml"),
+                                 "--out", str(tmp_path / "p.json"), "--store",
+                                 "postgresql+psycopg://nobody@127.0.0.1:1/none"])
+    assert result.exit_code == 4, result.output
+    assert result.output.strip().count("\n") == 0
