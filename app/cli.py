@@ -26,17 +26,17 @@ from app import plan_json
 from app.carbon_io import CarbonMode, parse_traces
 from app.commands import carbon as carbon_commands
 from app.commands import prices, release, serve
-from app.store import Store, StoreError, store_plan
-from planner.stability import Announced
 from app.errors import InputError
 from app.problem_io import EXAMPLES, load_problem
+from app.store import Store, StoreError, store_plan
 from app.summary import print_pareto, print_summary
 from app.timeparse import parse_hours, parse_time
 from planner.domain import Objective, Plan
-from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T
 from planner.pareto import pareto_front
+from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T
 from planner.solve import default_workers
 from planner.solve import plan as solve_plan
+from planner.stability import Announced
 from pricing.catalog import CatalogError
 
 EXIT_BAD_INPUT = 2

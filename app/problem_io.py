@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.inputs import check_fleet_prices, load_budgets, load_fleet, load_workloads
 from app.carbon_io import CarbonMode, intensity_for
+from app.inputs import check_fleet_prices, load_budgets, load_fleet, load_workloads
 from carbon.sources import TraceFile
 from planner.domain import Fleet, TrainingWorkload
 from planner.limits import Limit

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generated import generated_problem  # noqa: E402
+from generated import generated_problem
 
-from planner.domain import Objective  # noqa: E402
-from planner.solve import plan  # noqa: E402
+from planner.domain import Objective
+from planner.solve import plan
 
 
 def main() -> None:

@@ -9,10 +9,10 @@ with the next best option of its own window, and what ruled that one out
 
 from __future__ import annotations
 
-from planner.domain import HOUR, Purchase
 import numpy as np
 
 from planner.capacity import Ledger
+from planner.domain import HOUR, Purchase
 from planner.greedy import score_key
 from planner.limits import LimitLedger
 from planner.objective import Weights

@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from planner.baselines import run_now as run_now_baseline
 from planner.capacity import Ledger, capacity_table
 from planner.domain import HOUR, Assignment, Objective, Plan, TrainingWorkload, Unplaced
-from planner.baselines import run_now as run_now_baseline
 from planner.explain import explain
 from planner.objective import weights
 from planner.options import build_options

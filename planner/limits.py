@@ -16,10 +16,9 @@ import enum
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 from planner.domain import TrainingWorkload
 from planner.objective import SCALE
@@ -51,13 +50,13 @@ class Limit:
     def applies(self, workload: TrainingWorkload) -> bool:
         return self.team is None or workload.team == self.team
 
-    def unit_values(self, o: "Option") -> np.ndarray:
+    def unit_values(self, o: Option) -> np.ndarray:
         """USD or kgCO2e of one unit of the option, per start."""
         if self.kind is LimitKind.USD:
             return np.full(len(o.operational_kg), o.cost_usd)
         return o.operational_kg + o.embodied_kg
 
-    def unit_coefficients(self, o: "Option") -> np.ndarray:
+    def unit_coefficients(self, o: Option) -> np.ndarray:
         return np.ceil(self.unit_values(o) * SCALE - 1e-9).astype(np.int64)
 
     def int_cap(self) -> int:
@@ -74,7 +73,7 @@ class LimitLedger:
         self.limits = limits
         self.used: dict[int, int] = defaultdict(int)  # limit index -> solver units
 
-    def room(self, workload: TrainingWorkload, o: "Option", start: int) -> int | None:
+    def room(self, workload: TrainingWorkload, o: Option, start: int) -> int | None:
         """How many units still fit all limits (None: no limit applies)."""
         most = None
         for i, limit in enumerate(self.limits):
@@ -87,7 +86,7 @@ class LimitLedger:
                 most = fit if most is None else min(most, fit)
         return most
 
-    def take(self, workload: TrainingWorkload, o: "Option", start: int, units: int) -> None:
+    def take(self, workload: TrainingWorkload, o: Option, start: int, units: int) -> None:
         for i, limit in enumerate(self.limits):
             if limit.applies(workload):
                 self.used[i] += units * int(limit.unit_coefficients(o)[start - o.first_start])

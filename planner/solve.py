@@ -35,9 +35,8 @@ from planner.model import objective_of, penalty_of, solve_model, unit_scores
 from planner.objective import SCALE, from_int, weights
 from planner.options import WorkloadOptions, build_options
 from planner.placement import Placement
-from planner.stability import Announced, changes, with_previous
 from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T, PlanningProblem
-
+from planner.stability import Announced, changes, with_previous
 
 # Above this many (workload, option, start) literals the model is first shrunk by LP
 # column generation and reduced-cost fixing (planner/lp.py), keeping at most

@@ -11,7 +11,7 @@ from planner.check import violations
 from planner.domain import Objective, Purchase
 from planner.problem import PlanningProblem
 from planner.solve import plan
-from tests.planner.factory import H, T0, job, offer, problem, region
+from tests.planner.factory import T0, H, job, offer, problem, region
 
 
 def solve(p, objective=Objective.BALANCED):

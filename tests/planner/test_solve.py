@@ -10,7 +10,7 @@ import pytest
 from planner.check import PlanCheckError, assert_valid, violations
 from planner.domain import Objective, Purchase, SolverStatus, Totals
 from planner.solve import plan
-from tests.planner.factory import H, T0, job, offer, problem, region
+from tests.planner.factory import T0, H, job, offer, problem, region
 
 
 def solve(p, objective=Objective.BALANCED, **kw):

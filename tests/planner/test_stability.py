@@ -6,9 +6,9 @@ import dataclasses
 
 from planner.check import violations
 from planner.domain import Objective
-from planner.stability import Announced, ChangeKind, changes, with_previous
 from planner.solve import plan
-from tests.planner.factory import H, T0, job, problem
+from planner.stability import Announced, ChangeKind, changes, with_previous
+from tests.planner.factory import T0, H, job, problem
 
 
 def solve(p):
