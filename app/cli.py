@@ -25,7 +25,7 @@ from rich.console import Console
 from app import plan_json
 from app.carbon_io import CarbonMode, parse_traces
 from app.commands import carbon as carbon_commands
-from app.commands import prices, release, serve
+from app.commands import forecast, prices, release, serve
 from app.errors import InputError
 from app.problem_io import EXAMPLES, load_problem
 from app.store import Store, StoreError, store_plan
@@ -206,6 +206,7 @@ def plan(
          store=store)
 
 
+forecast.register(app)
 prices.register(app)
 carbon_commands.register(app)
 serve.register(app)

@@ -1,7 +1,33 @@
 """Usage history -> forecasts with prediction intervals, and backtests.
 
-The frame contract is the long table ``unique_id, ds, y`` (UTC, regular
-frequency) that statsforecast uses. This package imports no other gridshift
-package. Its models arrive with the forecasting capability; the planner's
-first cut plans against declared capacity.
+The frame contract is the long table ``unique_id, ds, y`` (``ds`` tz-aware UTC on a regular
+grid) that statsforecast uses. ``forecast()`` repairs what it can in the history (and says
+so), picks a model per series by rolling-origin cross-validation on MASE, calibrates the
+intervals on the same backtest and forecasts. ``capacity`` turns forecasts into what the
+planner needs; ``sources`` load history from files, job tables and Prometheus. This package
+imports no other gridshift package.
 """
+
+from forecasting.api import Forecast, forecast, quantile_column
+from forecasting.errors import (
+    EmptyResultError,
+    EngineUnavailableError,
+    ForecastError,
+    InputDataError,
+    PromQLError,
+    SourceError,
+)
+from forecasting.models import ModelName
+
+__all__ = [
+    "EmptyResultError",
+    "EngineUnavailableError",
+    "Forecast",
+    "ForecastError",
+    "InputDataError",
+    "ModelName",
+    "PromQLError",
+    "SourceError",
+    "forecast",
+    "quantile_column",
+]

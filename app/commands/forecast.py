@@ -1,0 +1,152 @@
+"""``gridshift forecast HISTORY``: forecasts with intervals, or a backtest, from a history file.
+
+HISTORY is a CSV or Parquet table in the frame contract ``unique_id, ds, y`` (other column
+names via --id-col/--time-col/--value-col; without an id column the file is one series).
+Repairs made to the history are printed as warnings on stderr.
+
+Exit codes:
+    0   forecast (or backtest) printed
+    2   bad input: one line ``gridshift: ...`` naming the file, the series, the field and the fix
+    1   forecasting failed inside statsforecast (the message names the models and series)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.timeparse import parse_hours
+from forecasting import (
+    EngineUnavailableError,
+    Forecast,
+    ForecastError,
+    InputDataError,
+    SourceError,
+    forecast,
+)
+from forecasting.frame import freq_step
+from forecasting.sources.files import read_history
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(f"gridshift: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _steps(horizon: str, freq: str) -> int:
+    try:
+        hours = parse_hours(horizon)
+        step_h = freq_step(freq) / pd.Timedelta(hours=1)
+    except (ValueError, InputDataError) as exc:
+        raise _fail(f"--horizon/--freq: {exc}", EXIT_BAD_INPUT) from None
+    steps = hours / step_h
+    if steps < 1 or abs(steps - round(steps)) > 1e-9:
+        raise _fail(f"--horizon: {horizon!r} is not a whole number (>= 1) of {freq!r} steps",
+                    EXIT_BAD_INPUT)
+    return round(steps)
+
+
+def _seasons(text: str) -> tuple[int, ...]:
+    try:
+        out = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise _fail(f"--seasons: expected whole numbers of steps like '24,168', got {text!r}",
+                    EXIT_BAD_INPUT) from None
+    if not out or min(out) < 1:
+        raise _fail(f"--seasons: expected lengths >= 1 like '24,168', got {text!r}", EXIT_BAD_INPUT)
+    return out
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%dT%H:%MZ")
+    if isinstance(value, float):
+        return "-" if pd.isna(value) else f"{value:.3f}"
+    return str(value)
+
+
+def _print_frame(frame: pd.DataFrame, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for col in frame.columns:
+        table.add_column(col, justify="left" if col in ("unique_id", "ds", "model") else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_fmt(v) for v in row))
+    Console(width=200).print(table)
+
+
+def _print_backtest(fc: Forecast, horizon: int) -> None:
+    scores = fc.scores.copy()
+    if scores.empty:
+        Console().print("no backtest: every series was too short or constant (see warnings)")
+        return
+    scores.insert(2, "chosen", [("*" if fc.chosen.get(u) == m else "")
+                                for u, m in zip(scores["unique_id"], scores["model"], strict=True)])
+    _print_frame(scores, f"backtest: {horizon}-step rolling origins, MASE vs in-sample seasonal "
+                         "naive, coverage of the model's own intervals")
+    summary = scores.groupby("model")[["mase", *(f"coverage-{lv}" for lv in fc.levels)]].mean()
+    base = summary["mase"].get("seasonal_naive")
+    if base is not None and base > 0:
+        summary["x seasonal_naive"] = summary["mase"] / base
+    _print_frame(summary.reset_index(), "mean over series")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``forecast`` to ``app``."""
+
+    @app.command("forecast")
+    def forecast_command(
+        history: Annotated[Path, typer.Argument(help="History CSV or Parquet (unique_id, ds, y).")],
+        horizon: Annotated[str, typer.Option(help="How far ahead, e.g. 48h or 7d.")] = "48h",
+        level: Annotated[list[int], typer.Option(
+            help="Central interval level in %; repeat for several.")] = [80],  # noqa: B006
+        backtest: Annotated[bool, typer.Option(
+            "--backtest", help="Print MASE and interval coverage per model and series.")] = False,
+        engine: Annotated[str, typer.Option(help="local, or ray (needs the ray extra).")] = "local",
+        models: Annotated[str, typer.Option(
+            help="auto, all, or comma-separated model names.")] = "auto",
+        id_col: Annotated[str | None, typer.Option(
+            "--id-col", help="Series id column (default unique_id; absent = one series).")] = None,
+        time_col: Annotated[str, typer.Option("--time-col", help="Timestamp column.")] = "ds",
+        value_col: Annotated[str, typer.Option("--value-col", help="Value column.")] = "y",
+        freq: Annotated[str, typer.Option(help="Step of the history (pandas alias).")] = "h",
+        seasons: Annotated[str, typer.Option(help="Season lengths in steps.")] = "24,168",
+        windows: Annotated[int, typer.Option(min=0, help="Backtest windows (origins).")] = 2,
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="Also write the table (forecast or backtest) to this CSV.")] = None,
+    ) -> None:
+        """Forecast HISTORY with prediction intervals, or backtest the models on it."""
+        steps = _steps(horizon, freq)
+        season_lengths = _seasons(seasons)
+        try:
+            frame = read_history(history, id_col=id_col, time_col=time_col, value_col=value_col)
+            fc = forecast(frame, horizon=steps, levels=level, freq=freq,
+                          season_lengths=season_lengths, models=models, engine=engine,
+                          n_windows=max(windows, 1) if backtest else windows)
+        except (InputDataError, SourceError, EngineUnavailableError) as exc:
+            raise _fail(str(exc), EXIT_BAD_INPUT) from None
+        except ForecastError as exc:
+            raise _fail(str(exc), EXIT_FAILED) from None
+        for line in fc.repairs:
+            err.print(f"gridshift: warning: {history}: {line}", markup=False, highlight=False,
+                      soft_wrap=True)
+        if backtest:
+            _print_backtest(fc, steps)
+            table = fc.scores
+        else:
+            _print_frame(fc.values, f"forecast of {history.name}: {steps} steps, "
+                                    f"levels {list(fc.levels)}")
+            table = fc.values
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            table.to_csv(out, index=False)
+            Console().print(f"written to {out}")

@@ -1,0 +1,212 @@
+"""``forecast()``: history in the frame contract -> forecasts with calibrated intervals.
+
+Steps: (1) ``frame.prepare`` checks and repairs the history (every repair is reported);
+(2) constant series are forecast as their constant; (3) every other series is backtested
+with rolling origins (``backtest``), which scores each candidate by MASE and interval
+coverage, picks one model per series and calibrates its interval widths; (4) each series is
+forecast by its chosen model, fitted on at most ``history_steps`` recent steps; (5) series that
+never go below zero get forecasts clipped at zero.
+
+Output intervals are central: ``lo-L`` and ``hi-L`` are the (50 - L/2) % and (50 + L/2) %
+quantiles, so ``hi-80`` is the 90 % quantile of the forecast distribution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from forecasting.backtest import Backtest, run_backtest, score_columns
+from forecasting.engine import parse_engine, run_forecast
+from forecasting.errors import ForecastError, InputDataError
+from forecasting.frame import Prepared, name_list, prepare
+from forecasting.models import BASELINE, CONSTANT, ModelName, build, parse_models
+
+DEFAULT_N_WINDOWS = 2
+HISTORY_CYCLES = 4          # default fit window: 4 x the longest season ...
+MIN_HISTORY_STEPS = 200     # ... but never fewer steps than this
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Forecast:
+    values: pd.DataFrame        # unique_id, ds (UTC), mean, lo-L, hi-L for each level L, model
+    levels: tuple[int, ...]
+    chosen: Mapping[str, str]   # unique_id -> model name ('constant' for constant series)
+    scores: pd.DataFrame        # unique_id, model, mase, mae, coverage-L, windows (backtest)
+    repairs: tuple[str, ...]    # what was repaired in the input, one line each
+
+
+def quantile_column(level: int, upper: bool = True) -> str:
+    """Column of the upper (``hi-L``) or lower (``lo-L``) bound of the central L % interval."""
+    return f"{'hi' if upper else 'lo'}-{int(level)}"
+
+
+def _levels(levels: Sequence[int] | int) -> tuple[int, ...]:
+    raw = [levels] if isinstance(levels, int | float) else list(levels)
+    out = []
+    for lv in raw:
+        if isinstance(lv, bool) or not float(lv).is_integer() or not 0 < float(lv) < 100:
+            raise InputDataError("levels", f"{lv!r} is not a whole percentage between 1 and 99",
+                                 fix="use e.g. 80 or 95")
+        out.append(int(lv))
+    if not out:
+        raise InputDataError("levels", "no interval level given", fix="use e.g. (80,)")
+    return tuple(sorted(set(out)))
+
+
+def _history_steps(history_steps: int | None, season_lengths: Sequence[int]) -> int:
+    if history_steps is None:
+        return max(HISTORY_CYCLES * max((int(s) for s in season_lengths), default=1),
+                   MIN_HISTORY_STEPS)
+    if int(history_steps) < 3:
+        raise InputDataError("history_steps", f"{history_steps} is too short",
+                             fix="fit on at least a few seasons of history")
+    return int(history_steps)
+
+
+def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,), freq: str = "h",
+             season_lengths: Sequence[int] = (24, 168), models: str | Sequence[str] = "auto",
+             engine: str = "local", n_windows: int = DEFAULT_N_WINDOWS,
+             history_steps: int | None = None, calibrate: bool = True) -> Forecast:
+    """Forecast every series of ``frame`` (``unique_id, ds, y``) ``horizon`` steps ahead.
+
+    ``models``: ``"auto"`` (seasonal_naive, stl_arima, mstl_arima), ``"all"``, or model names
+    (``forecasting.models.ModelName``); with several, each series gets the one with the
+    lowest backtest MASE. ``n_windows``: backtest origins (0 skips the backtest: the first
+    non-baseline model is used everywhere, intervals uncalibrated). ``history_steps``: fit on
+    at most this many recent steps (default 4 x the longest season, >= 200). ``engine``:
+    ``"local"`` or ``"ray"``. Raises ``InputDataError`` for history it cannot repair.
+    """
+    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise InputDataError("horizon", f"{horizon!r} is not a whole number of steps >= 1",
+                             fix="pass e.g. horizon=48 for 48 hours of hourly data")
+    horizon = int(horizon)
+    lv = _levels(levels)
+    names = parse_models(models)
+    eng = parse_engine(engine)
+    if n_windows < 0:
+        raise InputDataError("n_windows", f"{n_windows} is negative", fix="use 0 to skip backtests")
+    input_size = _history_steps(history_steps, season_lengths)
+    prep = prepare(frame, freq=freq, season_lengths=season_lengths)
+    repairs = list(prep.repairs)
+    modelled = sorted(set(prep.seasons) - prep.constant)
+
+    if n_windows > 0 and modelled:
+        bt = run_backtest(prep, names, series=modelled, horizon=horizon, levels=lv, freq=freq,
+                          n_windows=n_windows, input_size=input_size, engine=eng)
+    else:
+        bt = Backtest(scores=pd.DataFrame(columns=score_columns(lv)), chosen={},
+                      width_factors={}, skipped=tuple(modelled))
+    default = next((n for n in names if n is not BASELINE), names[0])
+    if bt.skipped and n_windows > 0:
+        repairs.append(f"{name_list(list(bt.skipped))}: history too short to backtest "
+                       f"{horizon}-step forecasts; {default.value} used, intervals uncalibrated")
+    for model in sorted({f.model for f in bt.failures}):
+        failed = [f for f in bt.failures if f.model == model]
+        ids = sorted({f.unique_id for f in failed})
+        repairs.append(f"{name_list(ids)}: {model} failed to fit in a backtest window "
+                       f"({failed[0].message}); not chosen for {'it' if len(ids) == 1 else 'them'}")
+    chosen = {uid: bt.chosen.get(uid, default.value) for uid in modelled}
+    parts = [_modelled(prep, chosen, bt, names=names, horizon=horizon, levels=lv, freq=freq,
+                       input_size=input_size, engine=eng, calibrate=calibrate, warnings=repairs)]
+    parts.append(_constants(prep, horizon=horizon, levels=lv))
+    values = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    values = _clip(values, prep.nonnegative, lv)
+    chosen.update({uid: CONSTANT for uid in prep.constant})
+    return Forecast(values=values, levels=lv, chosen=MappingProxyType(dict(sorted(chosen.items()))),
+                    scores=bt.scores, repairs=tuple(repairs))
+
+
+def _value_columns(levels: Sequence[int]) -> list[str]:
+    cols = ["unique_id", "ds", "mean"]
+    for level in levels:
+        cols += [quantile_column(level, upper=False), quantile_column(level)]
+    return [*cols, "model"]
+
+
+def _ranking(bt: Backtest | None, uid: str, names: Sequence[ModelName]) -> list[str]:
+    """Models for ``uid`` best first: by backtest MASE, then the request order, baseline last."""
+    order = [n.value for n in names if n is not BASELINE] + [BASELINE.value]
+    if bt is None or bt.scores.empty:
+        return order
+    rows = bt.scores[(bt.scores["unique_id"] == uid) & bt.scores["mae"].notna()]
+    ranked = rows.sort_values(["mase", "mae"], na_position="last")["model"].tolist()
+    return [m for m in ranked if m in order] + [m for m in order if m not in ranked]
+
+
+def _modelled(prep: Prepared, chosen: dict[str, str], bt: Backtest | None, *, names, horizon: int,
+              levels: Sequence[int], freq: str, input_size: int, engine, calibrate: bool,
+              warnings: list[str]) -> pd.DataFrame:
+    """Forecast each series with its chosen model; a model that fails on a series hands it to
+    the next best (warned), down to the baseline. Updates ``chosen`` accordingly."""
+    out = []
+    todo = dict(chosen)
+    tried: dict[str, set[str]] = {uid: set() for uid in todo}
+    while todo:
+        groups: dict[tuple[tuple[int, ...], str], list[str]] = {}
+        for uid, model in todo.items():
+            groups.setdefault((prep.seasons[uid], model), []).append(uid)
+        todo = {}
+        for (seasons, model), uids in sorted(groups.items()):
+            sub = prep.frame[prep.frame["unique_id"].isin(set(uids))]
+            sub = sub.groupby("unique_id", sort=False).tail(input_size)
+            fc, failed = run_forecast(sub, [build(ModelName(model), seasons)], freq=freq,
+                                      horizon=horizon, levels=levels, engine=engine)
+            for f in failed:
+                tried[f.unique_id].add(model)
+                nxt = next((m for m in _ranking(bt, f.unique_id, names)
+                            if m not in tried[f.unique_id]), None)
+                if nxt is None:
+                    raise ForecastError(f"series {f.unique_id!r}: every model failed; last: "
+                                        f"{model}: {f.message}")
+                warnings.append(f"series {f.unique_id!r}: {model} failed to fit ({f.message}); "
+                                f"{nxt} used instead")
+                todo[f.unique_id] = chosen[f.unique_id] = nxt
+            fc = fc[~fc["unique_id"].isin({f.unique_id for f in failed})]
+            if len(fc):
+                out.append(_to_values(fc, model, bt if calibrate else None, levels))
+    if not out:
+        return pd.DataFrame(columns=_value_columns(levels))
+    return pd.concat(out, ignore_index=True)[_value_columns(levels)]
+
+
+def _to_values(fc: pd.DataFrame, model: str, bt: Backtest | None, levels: Sequence[int]
+               ) -> pd.DataFrame:
+    res = pd.DataFrame({"unique_id": fc["unique_id"], "ds": fc["ds"], "mean": fc[model]})
+    for level in levels:
+        lo, hi = fc[f"{model}-lo-{level}"], fc[f"{model}-hi-{level}"]
+        if bt is not None:
+            k = fc["unique_id"].map(lambda u, lv=level: bt.width_factors.get((u, model, lv), 1.0))
+            lo, hi = res["mean"] - k * (res["mean"] - lo), res["mean"] + k * (hi - res["mean"])
+        res[quantile_column(level, upper=False)] = lo
+        res[quantile_column(level)] = hi
+    res["model"] = model
+    return res
+
+
+def _constants(prep: Prepared, *, horizon: int, levels: Sequence[int]) -> pd.DataFrame:
+    rows = []
+    last = prep.frame.groupby("unique_id", sort=True).tail(1).set_index("unique_id")
+    for uid in sorted(prep.constant):
+        value = float(last.at[uid, "y"])
+        ds = pd.date_range(last.at[uid, "ds"] + prep.step, periods=horizon, freq=prep.step)
+        res = pd.DataFrame({"unique_id": uid, "ds": ds, "mean": value})
+        for level in levels:
+            res[quantile_column(level, upper=False)] = value
+            res[quantile_column(level)] = value
+        res["model"] = CONSTANT
+        rows.append(res)
+    if not rows:
+        return pd.DataFrame(columns=_value_columns(levels))
+    return pd.concat(rows, ignore_index=True)[_value_columns(levels)]
+
+
+def _clip(values: pd.DataFrame, nonnegative: frozenset[str], levels: Sequence[int]) -> pd.DataFrame:
+    mask = values["unique_id"].isin(nonnegative)
+    cols = ["mean", *(quantile_column(lv, u) for lv in levels for u in (False, True))]
+    values.loc[mask, cols] = values.loc[mask, cols].clip(lower=0.0)
+    return values.sort_values(["unique_id", "ds"], ignore_index=True)

@@ -1,0 +1,92 @@
+"""``gridshift forecast`` through typer's CliRunner on a fresh app."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from app.commands.forecast import register
+from tests.forecasting.synth import hourly
+
+
+@pytest.fixture(scope="module")
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:
+        """gridshift (test root)."""
+
+    return app
+
+
+@pytest.fixture()
+def history(tmp_path):
+    path = tmp_path / "load.csv"
+    hourly(2, days=15).to_csv(path, index=False)
+    return path
+
+
+def run(cli, *args):
+    return CliRunner().invoke(cli, ["forecast", *map(str, args)])
+
+
+def test_prints_the_forecast_table(cli, history, tmp_path):
+    out = tmp_path / "fc.csv"
+    res = run(cli, history, "--horizon", "6h", "--level", "80", "--level", "95", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "hi-95" in res.output and "s1" in res.output
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95",
+                                   "model"]
+    assert len(table) == 12
+
+
+def test_backtest_prints_mase_and_coverage_per_model_and_series(cli, history):
+    res = run(cli, history, "--horizon", "12h", "--backtest")
+    assert res.exit_code == 0, res.output
+    for word in ("mase", "coverage-80", "seasonal_naive", "stl_arima", "mstl_arima", "s0", "s1",
+                 "x seasonal_naive"):
+        assert word in res.output
+
+
+def test_columns_with_other_names_are_mapped(cli, tmp_path):
+    path = tmp_path / "cluster.csv"
+    hourly(1, days=8).rename(columns={"unique_id": "cluster", "ds": "time", "y": "gpus"}).to_csv(
+        path, index=False)
+    res = run(cli, path, "--horizon", "3h", "--id-col", "cluster", "--time-col", "time",
+              "--value-col", "gpus", "--windows", "0")
+    assert res.exit_code == 0, res.output
+    assert "s0" in res.output
+
+
+def test_repairs_are_warned_about(cli, tmp_path):
+    path = tmp_path / "gappy.csv"
+    hourly(1, days=8).drop(index=[50, 51]).to_csv(path, index=False)
+    res = run(cli, path, "--horizon", "3h", "--windows", "0")
+    assert res.exit_code == 0
+    assert "gridshift: warning:" in res.output and "missing hour(s)" in res.output
+
+
+@pytest.mark.parametrize(("args", "match"), [
+    (["--horizon", "90m"], "--horizon: '90m' is not a whole number"),
+    (["--horizon", "soon"], "--horizon/--freq"),
+    (["--value-col", "load"], "no column 'load'"),
+    (["--models", "prophet"], "unknown model 'prophet'"),
+    (["--engine", "spark"], "engine 'spark' is unknown"),
+    (["--seasons", "x"], "--seasons"),
+])
+def test_bad_input_exits_2_with_one_line(cli, history, args, match):
+    res = run(cli, history, *args)
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("gridshift: ") and match in lines[0]
+    assert "Traceback" not in res.output
+
+
+def test_a_missing_file_exits_2(cli, tmp_path):
+    res = run(cli, tmp_path / "nope.csv")
+    assert res.exit_code == 2 and "no such file" in res.output

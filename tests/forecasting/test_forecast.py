@@ -1,0 +1,187 @@
+"""forecast(): the contract other packages code against, on small synthetic histories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting import Forecast, InputDataError, forecast, quantile_column
+from forecasting.models import AUTO, ModelName, parse_models
+from tests.forecasting.synth import hourly
+
+
+@pytest.fixture(scope="module")
+def fc() -> Forecast:
+    return forecast(hourly(2, days=21), horizon=24, levels=(80, 95))
+
+
+def test_values_follow_the_contract(fc):
+    v = fc.values
+    assert list(v.columns[:7]) == ["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    assert str(v["ds"].dt.tz) == "UTC"
+    assert v.groupby("unique_id").size().to_dict() == {"s0": 24, "s1": 24}
+    assert v["ds"].min() == pd.Timestamp("2024-03-25T00:00Z")      # the hour after the history
+    assert fc.levels == (80, 95)
+    assert np.isfinite(v[["mean", "lo-80", "hi-80", "lo-95", "hi-95"]].to_numpy()).all()
+
+
+def test_intervals_nest_around_the_mean(fc):
+    v = fc.values
+    assert (v["lo-95"] <= v["lo-80"]).all() and (v["lo-80"] <= v["mean"]).all()
+    assert (v["mean"] <= v["hi-80"]).all() and (v["hi-80"] <= v["hi-95"]).all()
+
+
+def test_every_series_has_a_chosen_model_with_backtest_scores(fc):
+    assert set(fc.chosen) == {"s0", "s1"}
+    assert set(fc.chosen.values()) <= {m.value for m in AUTO}
+    assert list(fc.scores.columns[:3]) == ["unique_id", "model", "mase"]
+    assert {"coverage-80", "coverage-95"} <= set(fc.scores.columns)
+    for uid, model in fc.chosen.items():
+        rows = fc.scores[fc.scores["unique_id"] == uid].set_index("model")
+        assert rows["mase"].idxmin() == model        # picked on backtest MASE
+    assert set(fc.scores["model"]) == {m.value for m in AUTO}
+
+
+def test_seasonal_models_beat_seasonal_naive_on_a_smooth_seasonal_series(fc):
+    pivot = fc.scores.pivot(index="unique_id", columns="model", values="mase")
+    assert (pivot["mstl_arima"] < pivot["seasonal_naive"]).all()
+
+
+def test_forecast_tracks_the_daily_cycle():
+    out = forecast(hourly(1, days=21, noise=0.2), horizon=24, models=["mstl_arima"])
+    t = np.arange(21 * 24, 22 * 24)
+    truth = 50 + 10 * np.sin(2 * np.pi * t / 24) + 3 * np.sin(2 * np.pi * t / 168)
+    assert np.abs(out.values["mean"].to_numpy() - truth).mean() < 1.0
+    assert out.chosen == {"s0": "mstl_arima"}
+
+
+def test_quantile_column_names():
+    assert quantile_column(80) == "hi-80"
+    assert quantile_column(95, upper=False) == "lo-95"
+
+
+def test_constant_series_get_their_constant_with_zero_width_intervals_and_a_warning():
+    df = hourly(1, days=15)
+    flat = df.assign(unique_id="flat", y=0.0)
+    out = forecast(pd.concat([df, flat]), horizon=6, n_windows=1)
+    f = out.values[out.values["unique_id"] == "flat"]
+    assert (f[["mean", "lo-80", "hi-80"]] == 0.0).all().all()
+    assert out.chosen["flat"] == "constant"
+    assert any("'flat'" in r and "constant" in r for r in out.repairs)
+
+
+def test_non_negative_history_gives_non_negative_forecasts():
+    df = hourly(1, days=15, level=2.0, daily=10.0)
+    df["y"] = df["y"].clip(lower=0)
+    out = forecast(df, horizon=24, n_windows=1)
+    assert (out.values[["mean", "lo-80", "hi-80"]] >= 0).all().all()
+
+
+def test_repairs_flow_into_the_forecast():
+    df = hourly(1, days=15).drop(index=range(100, 103))
+    out = forecast(df, horizon=12, n_windows=1)
+    assert any("3 missing hour(s)" in r for r in out.repairs)
+
+
+def test_short_history_skips_the_backtest_and_says_so():
+    out = forecast(hourly(1, days=3), horizon=48)
+    assert out.scores.empty
+    assert out.chosen == {"s0": "stl_arima"}
+    assert any("too short to backtest" in r for r in out.repairs)
+
+
+def test_zero_windows_skips_the_backtest():
+    out = forecast(hourly(1, days=15), horizon=12, n_windows=0, models="seasonal_naive")
+    assert out.scores.empty and out.chosen == {"s0": "seasonal_naive"}
+
+
+def test_baseline_is_always_scored_but_chosen_only_when_requested():
+    out = forecast(hourly(1, days=15), horizon=12, n_windows=1, models=["stl_arima"])
+    assert set(out.scores["model"]) == {"stl_arima", "seasonal_naive"}
+    assert out.chosen == {"s0": "stl_arima"}
+
+
+def test_calibration_widens_intervals_that_undercovered_in_the_backtest():
+    df = hourly(1, days=21)
+    raw = forecast(df, horizon=24, models=["mstl_arima"], calibrate=False)
+    cal = forecast(df, horizon=24, models=["mstl_arima"])
+    width = lambda f: (f.values["hi-80"] - f.values["lo-80"]).mean()
+    coverage = raw.scores.set_index("model").at["mstl_arima", "coverage-80"]
+    assert (width(cal) > width(raw)) == (coverage < 0.8)
+    pd.testing.assert_series_equal(cal.values["mean"], raw.values["mean"])
+
+
+def test_series_with_different_lengths_and_ends_are_forecast_from_their_own_end():
+    a = hourly(["a"], days=15)
+    b = hourly(["b"], days=8, start="2024-03-10T00:00Z")
+    out = forecast(pd.concat([a, b]), horizon=4, n_windows=1)
+    starts = out.values.groupby("unique_id")["ds"].min()
+    assert starts["a"] == pd.Timestamp("2024-03-19T00:00Z")
+    assert starts["b"] == pd.Timestamp("2024-03-18T00:00Z")
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"horizon": 0}, "horizon"),
+    ({"horizon": 2.5}, "horizon"),
+    ({"horizon": 4, "levels": (80, 100)}, "levels"),
+    ({"horizon": 4, "models": "prophet"}, "unknown model 'prophet'"),
+    ({"horizon": 4, "freq": "MS"}, "freq"),
+])
+def test_bad_arguments_are_rejected_with_the_fix(kwargs, match):
+    with pytest.raises(InputDataError, match=match):
+        forecast(hourly(1, days=3), **kwargs)
+
+
+def test_model_lists_parse_from_names_and_strings():
+    assert parse_models("auto") == AUTO
+    assert parse_models("stl_arima, theta") == (ModelName.STL_ARIMA, ModelName.THETA)
+    assert parse_models(["SARIMA"]) == (ModelName.SARIMA,)
+    assert len(parse_models("all")) == len(ModelName)
+
+
+@pytest.mark.parametrize("model", [m.value for m in ModelName])
+def test_every_model_forecasts_with_intervals(model):
+    out = forecast(hourly(1, days=15), horizon=6, models=[model], n_windows=0)
+    assert out.chosen == {"s0": model}
+    assert (out.values["hi-80"] >= out.values["lo-80"]).all()
+
+
+class _Boom:
+    """A statsforecast-shaped model that raises on series above 60, like a diverging fit."""
+
+    alias = "stl_arima"
+    uses_exog = False
+
+    def __repr__(self) -> str:
+        return self.alias
+
+    def new(self):
+        return _Boom()
+
+    def forecast(self, y, h, X=None, X_future=None, level=None, fitted=False):
+        if y.mean() > 60:
+            raise ValueError("optimiser diverged")
+        out = {"mean": np.full(h, y[-1])}
+        for lv in level or ():
+            out[f"lo-{lv}"], out[f"hi-{lv}"] = np.full(h, y[-1] - 1), np.full(h, y[-1] + 1)
+        return out
+
+
+def test_a_model_failing_on_one_series_costs_only_that_series(monkeypatch):
+    from forecasting import api, backtest
+
+    real_build = api.build
+    fake = lambda name, seasons: _Boom() if name is ModelName.STL_ARIMA else real_build(name, seasons)  # noqa: E731
+    monkeypatch.setattr(api, "build", fake)
+    monkeypatch.setattr(backtest, "build", fake)
+    df = pd.concat([hourly(["ok"], days=15), hourly(["bad"], days=15, level=80.0)])
+    out = forecast(df, horizon=12, models=["stl_arima"], n_windows=1)
+    assert out.chosen == {"bad": "seasonal_naive", "ok": "stl_arima"}
+    bad = out.scores[(out.scores["unique_id"] == "bad") & (out.scores["model"] == "stl_arima")]
+    assert bad["mae"].isna().all()
+    assert any("'bad': stl_arima failed to fit in a backtest" in r and "optimiser diverged" in r
+               for r in out.repairs)
+    assert any("series 'bad': stl_arima failed to fit" in r and "seasonal_naive used instead" in r
+               for r in out.repairs)
+    assert np.isfinite(out.values["mean"]).all()

@@ -1,0 +1,127 @@
+"""frame.prepare: every kind of bad input is repaired with a warning or rejected by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.errors import InputDataError
+from forecasting.frame import prepare
+from tests.forecasting.synth import hourly
+
+
+def _one(y, start="2024-01-01T00:00Z", uid="a"):
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range(start, periods=len(y), freq="h"),
+                         "y": y})
+
+
+def test_clean_history_passes_unchanged_without_repairs():
+    df = hourly(2, days=15)
+    prep = prepare(df)
+    assert prep.repairs == ()
+    pd.testing.assert_frame_equal(prep.frame, df.sort_values(["unique_id", "ds"], ignore_index=True))
+    assert prep.seasons == {"s0": (24, 168), "s1": (24, 168)}
+
+
+def test_naive_timestamps_are_read_as_utc_and_said_so():
+    df = hourly(1, days=3)
+    df["ds"] = df["ds"].dt.tz_localize(None).astype(str)
+    prep = prepare(df)
+    assert str(prep.frame["ds"].dt.tz) == "UTC"
+    assert any("no time zone" in r for r in prep.repairs)
+
+
+def test_other_time_zones_are_converted_to_utc():
+    df = hourly(1, days=3)
+    df["ds"] = df["ds"].dt.tz_convert("Europe/Berlin")
+    prep = prepare(df, season_lengths=(24,))
+    assert prep.frame["ds"].iloc[0] == pd.Timestamp("2024-03-04T00:00Z")
+    assert prep.repairs == ()
+
+
+def test_duplicates_are_averaged_with_a_warning():
+    df = _one([1.0, 2.0, 3.0, 4.0])
+    df = pd.concat([df, pd.DataFrame({"unique_id": ["a"], "ds": [df["ds"][1]], "y": [4.0]})])
+    prep = prepare(df, season_lengths=())
+    assert prep.frame["y"].tolist() == [1.0, 3.0, 3.0, 4.0]
+    assert any("duplicate" in r and "'a'" in r for r in prep.repairs)
+
+
+def test_irregular_timestamps_are_floored_to_the_grid_and_averaged():
+    ds = pd.to_datetime(["2024-01-01T00:10Z", "2024-01-01T00:50Z", "2024-01-01T01:05Z",
+                         "2024-01-01T02:00Z"])
+    prep = prepare(pd.DataFrame({"unique_id": "a", "ds": ds, "y": [1.0, 3.0, 5.0, 7.0]}),
+                   season_lengths=())
+    assert prep.frame["y"].tolist() == [2.0, 5.0, 7.0]
+    assert any("off the hour grid" in r for r in prep.repairs)
+
+
+def test_short_gaps_are_interpolated_and_long_gaps_copy_the_previous_season():
+    y = np.tile(np.arange(24, dtype=float), 4)
+    y[30] = np.nan                      # one hour: linear
+    y[50:74] = np.nan                   # a whole day: from the day before
+    prep = prepare(_one(y), season_lengths=(24,))
+    out = prep.frame["y"].to_numpy()
+    assert out[30] == pytest.approx(6.0)
+    np.testing.assert_allclose(out[50:74], out[26:50])
+    assert any("1 by linear interpolation" in r and "24 from the same time" in r
+               for r in prep.repairs)
+
+
+def test_missing_rows_are_gaps_too():
+    df = _one(np.arange(48, dtype=float)).drop(index=[10, 11])
+    prep = prepare(df, season_lengths=(24,))
+    assert len(prep.frame) == 48
+    assert prep.frame["y"].iloc[10] == pytest.approx(10.0)
+
+
+def test_nan_and_infinite_values_are_reported():
+    y = np.arange(30, dtype=float)
+    y[5], y[6] = np.nan, np.inf
+    prep = prepare(_one(y), season_lengths=())
+    assert np.isfinite(prep.frame["y"]).all()
+    assert any("infinite" in r for r in prep.repairs)
+    assert any("missing" in r for r in prep.repairs)
+
+
+def test_leading_and_trailing_missing_values_are_dropped():
+    y = [np.nan, 1.0, 2.0, 3.0, np.nan]
+    prep = prepare(_one(y), season_lengths=())
+    assert prep.frame["y"].tolist() == [1.0, 2.0, 3.0]
+    assert any("leading/trailing" in r for r in prep.repairs)
+
+
+def test_too_short_for_a_season_drops_that_season_with_a_warning():
+    prep = prepare(hourly(1, days=10))          # 240 h < 2 x 168 h
+    assert prep.seasons["s0"] == (24,)
+    assert any("[168]" in r and "not modelled" in r for r in prep.repairs)
+
+
+def test_constant_and_all_zero_series_are_flagged():
+    df = pd.concat([_one(np.zeros(50), uid="zero"), _one(np.full(50, 3.0), uid="three")])
+    prep = prepare(df, season_lengths=(24,))
+    assert prep.constant == {"zero", "three"}
+    assert any("constant" in r for r in prep.repairs)
+
+
+@pytest.mark.parametrize(("frame", "match"), [
+    (pd.DataFrame({"id": ["a"], "ds": ["2024-01-01T00:00Z"], "y": [1.0]}), "missing column"),
+    (pd.DataFrame(columns=["unique_id", "ds", "y"]), "has no rows"),
+    (_one(["1", "x", "3"]), "series 'a': field 'y': value 'x' is not a number"),
+    (pd.DataFrame({"unique_id": "b", "ds": ["2024-01-01T00:00Z", "yesterday"], "y": [1, 2]}),
+     "series 'b': field 'ds': cannot read timestamp 'yesterday'"),
+    (pd.DataFrame({"unique_id": "a", "ds": [1, 2, 3], "y": [1, 2, 3]}), "numbers, not dates"),
+    (_one([1.0, 2.0]), "series 'a': field 'ds': has 2 hour"),
+    (_one([1.0] + [np.nan] * 8 + [2.0]), "series 'a': field 'y': 8 of 10 hours are missing"),
+    (_one([np.nan, np.nan]), "no numeric values"),
+])
+def test_unrepairable_input_is_rejected_naming_series_field_and_fix(frame, match):
+    with pytest.raises(InputDataError, match=match) as info:
+        prepare(frame, season_lengths=())
+    assert "fix:" in str(info.value)
+
+
+def test_calendar_frequencies_are_refused():
+    with pytest.raises(InputDataError, match="fixed-length"):
+        prepare(hourly(1, days=3), freq="MS")

@@ -1,0 +1,37 @@
+"""MASE, coverage and the conformal width factor, on numbers worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.backtest import _conformal_factor
+from forecasting.metrics import score_windows, seasonal_scale
+
+
+def test_seasonal_scale_is_the_running_mean_of_seasonal_differences():
+    y = np.array([1.0, 2.0, 4.0, 3.0, 6.0])
+    scale = seasonal_scale(y, 2)
+    assert np.isnan(scale[:2]).all()
+    assert scale[2:] == pytest.approx([3.0, 2.0, 2.0])    # |4-1|, |3-2|, |6-4|
+
+
+def test_score_windows_mase_and_coverage():
+    ds = pd.date_range("2024-01-01", periods=6, freq="h", tz="UTC")
+    history = pd.DataFrame({"unique_id": "a", "ds": ds, "y": [0.0, 2.0, 0.0, 2.0, 1.0, 3.0]})
+    cv = pd.DataFrame({"unique_id": "a", "ds": ds[4:], "cutoff": ds[3], "y": [1.0, 3.0],
+                       "m": [2.0, 2.0], "m-lo-80": [0.0, 0.0], "m-hi-80": [2.5, 2.5]})
+    out = score_windows(cv, history, model_columns={"m": "m"}, levels=(80,), periods={"a": 1})
+    # scale at the cutoff: mean |diff| of 0,2,0,2 = 2; MAE = 1
+    assert out.loc[0, "mase"] == pytest.approx(0.5)
+    assert out.loc[0, "mae"] == pytest.approx(1.0)
+    assert out.loc[0, "coverage-80"] == pytest.approx(0.5)
+    assert out.loc[0, "windows"] == 1
+
+
+def test_conformal_factor_takes_the_finite_sample_quantile():
+    s = np.arange(1, 10, dtype=float)                 # 9 scores
+    assert _conformal_factor(s, 80) == 8.0            # ceil(10 * 0.8) = 8th smallest
+    assert _conformal_factor(np.array([np.inf, 1.0]), 50) == 1.0
+    assert _conformal_factor(np.array([np.nan]), 80) == 1.0
