@@ -84,7 +84,8 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
          carbon_price: float, time_limit: float, workers: int | None, catalog: Path | None,
          out: Path, pareto: int = 0, previous: Path | None = None,
          carbon: CarbonMode = CarbonMode.OFFLINE, carbon_traces: list[str] | None = None,
-         store: str | None = None) -> None:
+         store: str | None = None, load_history: Path | None = None,
+         load_level: int = 80) -> None:
     try:
         horizon_h = parse_hours(horizon)
     except ValueError as exc:
@@ -99,7 +100,8 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
     try:
         traces = parse_traces(carbon_traces or [])
         problem = load_problem(workloads, fleet, horizon_hours=int(horizon_h), start=start_t,
-                               catalog_path=catalog, carbon=carbon, traces=traces)
+                               catalog_path=catalog, carbon=carbon, traces=traces,
+                               load_history=load_history, load_level=load_level)
     except (InputError, CatalogError) as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     except ValueError as exc:  # a domain rule the edge did not phrase itself
@@ -196,6 +198,11 @@ def plan(
     store: Annotated[str | None, typer.Option(
         "--store", help="Database URL (sqlite:///gridshift.db, postgresql+psycopg://...): "
                         "store the plan; the last stored plan is the previous one.")] = None,
+    load_history: Annotated[Path | None, typer.Option(
+        help="GPUs in use by unplanned work (unique_id '<cluster>/<accelerator>', ds, y): "
+             "forecast and kept clear of.")] = None,
+    load_level: Annotated[int, typer.Option(
+        min=1, max=99, help="Prediction-interval level whose upper bound is reserved.")] = 80,
 ) -> None:
     """Plan WORKLOADS on FLEET; write the plan JSON and print a summary."""
     if pareto == 1:
@@ -203,7 +210,7 @@ def plan(
     _run(workloads, fleet, horizon=horizon, start=start, objective=objective,
          carbon_price=carbon_price, time_limit=time_limit, workers=workers, catalog=catalog,
          out=out, pareto=pareto, previous=previous, carbon=carbon, carbon_traces=carbon_trace,
-         store=store)
+         store=store, load_history=load_history, load_level=load_level)
 
 
 forecast.register(app)

@@ -232,3 +232,25 @@ def test_an_unusable_store_exits_4_with_one_line(tmp_path):
                                  "postgresql+psycopg://nobody@127.0.0.1:1/none"])
     assert result.exit_code == 4, result.output
     assert result.output.strip().count("\n") == 0
+
+
+def test_load_history_is_forecast_and_kept_clear_of(tmp_path):
+    import pandas as pd
+    ds = pd.date_range("2026-11-09T00:00Z", "2026-11-22T23:00Z", freq="h")
+    # London's H100s are busy with other work around the clock
+    history = pd.DataFrame({"unique_id": "euw2-gpu/H100", "ds": ds, "y": 16.0})
+    path = tmp_path / "load.csv"
+    history.to_csv(path, index=False)
+    wl = _write(tmp_path, "w.yaml", {"workloads": [
+        dict(_one_job(name=f"ft-{i}", allowed_regions=["aws-us-east-1", "gcp-europe-west2"],
+                      home_region="aws-us-east-1", checkpoint_interval="30m")["workloads"][0])
+        for i in range(3)]})
+    args = ["plan", str(wl), "--fleet", str(EXAMPLES / "fleet.yaml"), "--start", START,
+            "--time-limit", "5", "--objective", "carbon"]
+    free = runner.invoke(app, args + ["--out", str(tmp_path / "free.json")])
+    loaded = runner.invoke(app, args + ["--out", str(tmp_path / "loaded.json"),
+                                        "--load-history", str(path)])
+    assert free.exit_code == 0 and loaded.exit_code == 0, loaded.output
+    regions = lambda f: {a["region"] for a in json.loads((tmp_path / f).read_text())["assignments"]}  # noqa: E731
+    assert "gcp-europe-west2" in regions("free.json")
+    assert "gcp-europe-west2" not in regions("loaded.json")
