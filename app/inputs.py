@@ -12,6 +12,8 @@ Fleet file::
         clusters:
           - name: use1-gpu
             capacity: {H100: 16, A10G: 32}   # GPUs the planner may use
+        market:                      # optional, for the market-based figure
+          {clean_share: 0.6, residual_mix_g_per_kwh: 420, source: "PPA 2026"}
 
 Workloads file::
 
@@ -55,6 +57,7 @@ from app.errors import InputError
 from app.timeparse import parse_hours, parse_time
 from carbon import energy
 from carbon.intensity import known_zones
+from carbon.footprint import MarketInstruments
 from carbon.zones import zone_for
 from planner.domain import Cluster, Fleet, Region, TrainingWorkload
 from planner.limits import Limit, LimitKind
@@ -101,6 +104,7 @@ class RegionIn(_Strict):
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
     location: LocationIn
     clusters: list[ClusterIn] = Field(min_length=1)
+    market: dict[str, Any] | None = None  # clean_share, residual_mix_g_per_kwh, source
 
 
 class FleetIn(_Strict):
@@ -255,10 +259,16 @@ def fleet_from_data(data: Any, source: str) -> Fleet:
                         str(path), f"cluster {c.name!r}: unknown accelerator {accelerator!r}",
                         field="capacity", fix=f"use one of {', '.join(sorted(known_accelerators))}")
             clusters.append(Cluster(name=c.name, region=r.name, capacity_gpus=dict(c.capacity)))
+        try:
+            market = (None if r.market is None else
+                      MarketInstruments.from_mapping(r.market, where=f"region {r.name!r}"))
+        except ValueError as exc:
+            raise InputError(str(path), str(exc), field="market") from None
         regions.append(Region(
             name=r.name, provider=r.provider.lower(), cloud_region=r.cloud_region,
             grid_zone=grid_zone, pue=r.pue if r.pue is not None else energy.pue_for(r.provider.lower()),
-            latitude=r.location.lat, longitude=r.location.lon, clusters=tuple(clusters)))
+            latitude=r.location.lat, longitude=r.location.lon, clusters=tuple(clusters),
+            market=market))
     return Fleet(regions=tuple(regions))
 
 

@@ -28,6 +28,7 @@ def totals_dict(t: Totals) -> dict[str, Any]:
         "emissions_kg": _num(t.emissions_kg, 3),
         "operational_kg": _num(t.operational_kg, 3),
         "embodied_kg": _num(t.embodied_kg, 3),
+        "market_based_kg": _num(t.market_kg, 3),
     }
 
 
@@ -53,6 +54,7 @@ def assignment_dict(a: Assignment) -> dict[str, Any]:
         "emissions_kg": _num(a.emissions_kg, 3),
         "operational_kg": _num(a.operational_kg, 3),
         "embodied_kg": _num(a.embodied_kg, 3),
+        "market_based_kg": _num(a.market_kg, 3),
         "reason": a.reason,
     }
 
@@ -73,8 +75,10 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
                     "hours": plan.horizon_hours},
         "objective": str(plan.objective),
         "carbon_price_usd_per_t": plan.carbon_price_usd_per_t,
-        "emissions_method": "location-based operational (hourly grid intensity) + embodied "
-                            "per GPU-hour, as in the Software Carbon Intensity spec",
+        "emissions_method": "emissions_kg = location-based operational (hourly grid intensity) "
+                            "+ embodied per GPU-hour, as in the Software Carbon Intensity spec; "
+                            "market_based_kg = market-based operational (contracted clean "
+                            "energy, residual mix) reported beside it, never added to it",
         "assignments": [assignment_dict(a) for a in plan.assignments],
         "unplaced": [{"workload": u.workload, "reason": u.reason} for u in plan.unplaced],
         "totals": totals_dict(plan.totals),

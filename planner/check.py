@@ -132,6 +132,12 @@ def _assignment(a: Assignment, w, region, problem: PlanningProblem) -> list[str]
     }
     checks["operational_kg"] = _operational_kg(checks["energy_kwh"], hours, int(slot),
                                                region.grid_zone, problem)
+    market = region.market
+    checks["market_kg"] = (checks["operational_kg"] if market is None else
+                           (1 - market.clean_share) * (market.residual_mix.g_per_kwh
+                                                       * checks["energy_kwh"] / 1000.0
+                                                       if market.residual_mix is not None
+                                                       else checks["operational_kg"]))
     for field, value in checks.items():
         if not math.isclose(getattr(a, field), value, rel_tol=_REL, abs_tol=1e-9):
             found.append(f"{tag}: {field} {getattr(a, field):.6f}, recomputed {value:.6f}")
@@ -171,7 +177,7 @@ def _capacity(label: str, assignments: Iterable[Assignment], problem: PlanningPr
 def _totals(label: str, totals: Totals, assignments: Iterable[Assignment]) -> list[str]:
     expected = Totals.of(list(assignments))
     return [f"{label}: totals {field} {getattr(totals, field)} != sum {getattr(expected, field)}"
-            for field in ("cost_usd", "energy_kwh", "operational_kg", "embodied_kg")
+            for field in ("cost_usd", "energy_kwh", "operational_kg", "embodied_kg", "market_kg")
             if not math.isclose(getattr(expected, field), getattr(totals, field),
                                 rel_tol=1e-9, abs_tol=1e-6)]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from carbon.footprint import MarketInstruments
 from pricing.catalog import Purchase
 
 __all__ = [
@@ -103,6 +104,8 @@ class Region:
     latitude: float
     longitude: float
     clusters: tuple[Cluster, ...]
+    # contracted clean energy / residual mix for the market-based figure (None: not declared)
+    market: MarketInstruments | None = None
 
     def capacity_gpus(self, accelerator: str) -> int:
         return sum(c.capacity_gpus.get(accelerator, 0) for c in self.clusters)
@@ -216,6 +219,9 @@ class Assignment:
     operational_kg: float
     embodied_kg: float
     reason: str = ""
+    # market-based operational kgCO2e (GHG Protocol Scope 2): a separate figure, never
+    # added to the location-based one
+    market_kg: float = 0.0
     interruption_bucket: str | None = None  # spot only: monthly interruption frequency
     bucket_basis: str | None = None  # where the bucket comes from ("assumed" when no data)
 
@@ -232,8 +238,9 @@ class Assignment:
 class Totals:
     cost_usd: float
     energy_kwh: float
-    operational_kg: float
+    operational_kg: float  # location-based
     embodied_kg: float
+    market_kg: float = 0.0  # market-based operational; reported beside, never summed with it
 
     @property
     def emissions_kg(self) -> float:
@@ -246,6 +253,7 @@ class Totals:
             energy_kwh=sum(a.energy_kwh for a in assignments),
             operational_kg=sum(a.operational_kg for a in assignments),
             embodied_kg=sum(a.embodied_kg for a in assignments),
+            market_kg=sum(a.market_kg for a in assignments),
         )
 
 

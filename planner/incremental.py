@@ -67,7 +67,7 @@ def place_one(problem: PlanningProblem, plan: Plan, workload: TrainingWorkload, 
         bucket_basis=o.offer.bucket_basis if o.interruption_bucket else None,
         start=start, end=start + o.runtime_h * HOUR, gpus=whole.gpus, replicas=1,
         cost_usd=p.cost_usd, energy_kwh=p.energy_kwh, operational_kg=p.operational_kg,
-        embodied_kg=p.embodied_kg, reason=_reason(p, single))
+        embodied_kg=p.embodied_kg, market_kg=p.market_kg, reason=_reason(p, single))
 
 
 def _reason(p: Placement, single: PlanningProblem) -> str:

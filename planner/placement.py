@@ -12,6 +12,15 @@ from planner.objective import Weights
 from planner.options import Option
 
 
+def market_kg(market, location_kg: float, energy_kwh: float) -> float:
+    """(1 - clean share) x (residual mix, else the grid average) x energy."""
+    if market is None:
+        return location_kg
+    if market.residual_mix is not None:
+        return (1.0 - market.clean_share) * market.residual_mix.g_per_kwh * energy_kwh / 1000.0
+    return (1.0 - market.clean_share) * location_kg
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Placement:
     option: Option
@@ -41,6 +50,11 @@ class Placement:
     @property
     def embodied_kg(self) -> float:
         return self.option.embodied_kg * self.units
+
+    @property
+    def market_kg(self) -> float:
+        """Market-based operational kgCO2e (Scope 2), from the region's declared instruments."""
+        return market_kg(self.option.region.market, self.operational_kg, self.energy_kwh)
 
     @property
     def emissions_kg(self) -> float:

@@ -188,7 +188,7 @@ def _assignment(p: Placement, problem: PlanningProblem, reason: str) -> Assignme
         start=start, end=start + timedelta(hours=o.runtime_h),
         gpus=p.units * (w.gpus if w.gang else 1), replicas=p.units,
         cost_usd=p.cost_usd, energy_kwh=p.energy_kwh, operational_kg=p.operational_kg,
-        embodied_kg=p.embodied_kg, reason=reason,
+        embodied_kg=p.embodied_kg, market_kg=p.market_kg, reason=reason,
     )
 
 

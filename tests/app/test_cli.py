@@ -254,3 +254,20 @@ def test_load_history_is_forecast_and_kept_clear_of(tmp_path):
     regions = lambda f: {a["region"] for a in json.loads((tmp_path / f).read_text())["assignments"]}  # noqa: E731
     assert "gcp-europe-west2" in regions("free.json")
     assert "gcp-europe-west2" not in regions("loaded.json")
+
+
+def test_market_based_figure_is_reported_beside_location_based_never_added(tmp_path):
+    fleet = yaml.safe_load((EXAMPLES / "fleet.yaml").read_text())
+    for region in fleet["regions"]:
+        region["market"] = {"clean_share": 0.5, "residual_mix_g_per_kwh": 400, "source": "test"}
+    result = _plan(tmp_path, _one_job(), fleet=_write(tmp_path, "f.yaml", fleet))
+    assert result.exit_code == 0, result.output
+    plan = json.loads((tmp_path / "p.json").read_text())
+    (a,) = plan["assignments"]
+    assert a["market_based_kg"] == pytest.approx(0.5 * 400 * a["energy_kwh"] / 1000, rel=1e-3)
+    t = plan["totals"]
+    assert t["emissions_kg"] == pytest.approx(t["operational_kg"] + t["embodied_kg"], abs=2e-3)
+    bad = yaml.safe_load((EXAMPLES / "fleet.yaml").read_text())
+    bad["regions"][0]["market"] = {"clean_share": 1.5}
+    result = _plan(tmp_path, _one_job(), fleet=_write(tmp_path, "g.yaml", bad))
+    assert result.exit_code == 2 and "clean_share" in result.output
