@@ -132,8 +132,11 @@ def _segment_wall_h(s: float, lam: float, r: float) -> float:
         return 0.0
     if lam == 0.0:
         return s
+    x = lam * s
+    if x < 1e-9:  # series form: (e^x - 1)/lam = s (1 + x/2 + ...) stays exact where a
+        return s * (1.0 + x / 2.0) + r * x  # subnormal lam would make grow / lam round badly
     try:
-        grow = math.expm1(lam * s)
+        grow = math.expm1(x)
     except OverflowError:
         return math.inf
     return grow / lam + r * grow
