@@ -215,6 +215,15 @@ def _first_error(path: Path | str, exc: ValidationError, raw: Any, key: str) -> 
     return InputError(str(path), f"{where}{message}", fix=fix, field=field)
 
 
+def _validated(model: type[BaseModel], data: Any, source: str, key: str) -> Any:
+    """Parsed input, or the first validation error as one InputError line."""
+    raw = _without_extensions(data)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _first_error(source, exc, raw, key) from None
+
+
 def load_fleet(path: Path) -> Fleet:
     return fleet_from_data(read_yaml(path), str(path))
 
@@ -222,11 +231,7 @@ def load_fleet(path: Path) -> Fleet:
 def fleet_from_data(data: Any, source: str) -> Fleet:
     """A Fleet from parsed YAML/JSON; ``source`` names the input in error messages."""
     path = source
-    raw = _without_extensions(data)
-    try:
-        parsed = FleetIn.model_validate(raw)
-    except ValidationError as exc:
-        raise _first_error(path, exc, raw, "regions") from None
+    parsed = _validated(FleetIn, data, source, "regions")
     known_accelerators = energy.known_accelerators()
     zones = known_zones()
     regions, names, cluster_names = [], set(), set()
@@ -295,11 +300,7 @@ def load_budgets(path: Path) -> tuple[Limit, ...]:
 
 
 def budgets_from_data(data: Any, source: str) -> tuple[Limit, ...]:
-    raw = _without_extensions(data)
-    try:
-        parsed = WorkloadsIn.model_validate(raw)
-    except ValidationError as exc:
-        raise _first_error(source, exc, raw, "workloads") from None
+    parsed = _validated(WorkloadsIn, data, source, "workloads")
     limits = []
     for team, budget in sorted(parsed.budgets.items()):
         if budget.usd is not None:
@@ -313,11 +314,7 @@ def workloads_from_data(data: Any, source: str, fleet: Fleet, *,
                         now: datetime) -> tuple[TrainingWorkload, ...]:
     """Workloads from parsed YAML/JSON; relative times count from ``now``."""
     path = source
-    raw = _without_extensions(data)
-    try:
-        parsed = WorkloadsIn.model_validate(raw)
-    except ValidationError as exc:
-        raise _first_error(path, exc, raw, "workloads") from None
+    parsed = _validated(WorkloadsIn, data, source, "workloads")
     known_accelerators = energy.known_accelerators()
     regions = set(fleet.region_names)
     out, names = [], set()
