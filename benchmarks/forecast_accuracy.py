@@ -43,7 +43,10 @@ LEVEL = 80
 ZONES = ("DE-LU", "GB", "US-CAL-CISO", "US-TEX-ERCO", "SG", "JP-TK", "IN-WE")
 
 
-def datasets(data: Path, which: set[str]) -> dict[str, tuple[pd.DataFrame, list[pd.Timestamp], int]]:
+Dataset = tuple[pd.DataFrame, list[pd.Timestamp], int]
+
+
+def datasets(data: Path, which: set[str]) -> dict[str, Dataset]:
     """name -> (frame, origins, history hours given to forecast())."""
     out = {}
     if "carbon" in which:
@@ -56,14 +59,14 @@ def datasets(data: Path, which: set[str]) -> dict[str, tuple[pd.DataFrame, list[
     if "gpu" in which:
         frame = alibaba_gpus_in_use(traces / "alibaba_gpu_v2023" / "openb_pod_list_default.csv")
         start, end = frame["ds"].min(), frame["ds"].max()
-        origins = list(pd.date_range(start + pd.Timedelta(days=16), end - pd.Timedelta(hours=HORIZON),
-                                     freq="36h"))
+        origins = list(pd.date_range(start + pd.Timedelta(days=16),
+                                     end - pd.Timedelta(hours=HORIZON), freq="36h"))
         out["GPUs in use (Alibaba gpu-v2023 openb)"] = (frame, origins, 90 * 24)
     if "lora" in which:
         frame = alibaba_lora_requests(traces / "alibaba_genai_2026" / "lora_request_trace.csv")
         start, end = frame["ds"].min(), frame["ds"].max()
-        origins = list(pd.date_range(start + pd.Timedelta(days=15), end - pd.Timedelta(hours=HORIZON),
-                                     freq="24h"))
+        origins = list(pd.date_range(start + pd.Timedelta(days=15),
+                                     end - pd.Timedelta(hours=HORIZON), freq="24h"))
         out["LoRA requests/h (Alibaba GenAI 2026)"] = (frame, origins, 90 * 24)
     return out
 
@@ -92,7 +95,8 @@ def run(name: str, frame: pd.DataFrame, origins: list[pd.Timestamp], history_h: 
     picks: dict[str, int] = {}
     seconds = 0.0
     for origin in origins:
-        hist = frame[(frame["ds"] < origin) & (frame["ds"] >= origin - pd.Timedelta(hours=history_h))]
+        since = origin - pd.Timedelta(hours=history_h)
+        hist = frame[(frame["ds"] < origin) & (frame["ds"] >= since)]
         for variant, kwargs in variants.items():
             t0 = time.perf_counter()
             fc = forecast(hist, horizon=HORIZON, levels=(LEVEL,), **kwargs)

@@ -12,7 +12,7 @@ whole process tree (the statsforecast worker pool included), sampled every 50 ms
 
     .venv/bin/python benchmarks/forecast_speed.py [--series 1000] [--days 90] [--modes ...]
 
-Modes: ``auto`` (backtest with 2 windows, per-series choice, calibrated intervals), and single
+Modes: ``auto`` (backtest with 4 windows, per-series choice, calibrated intervals), and single
 models without a backtest (``seasonal_naive``, ``stl_arima``, ``mstl_arima``).
 """
 

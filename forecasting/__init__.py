@@ -9,6 +9,7 @@ imports no other gridshift package.
 """
 
 from forecasting.api import Forecast, forecast, quantile_column
+from forecasting.capacity import available_capacity, demand_at
 from forecasting.errors import (
     EmptyResultError,
     EngineUnavailableError,
@@ -28,6 +29,8 @@ __all__ = [
     "ModelName",
     "PromQLError",
     "SourceError",
+    "available_capacity",
+    "demand_at",
     "forecast",
     "quantile_column",
 ]

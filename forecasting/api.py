@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -26,7 +25,7 @@ from forecasting.errors import ForecastError, InputDataError
 from forecasting.frame import Prepared, name_list, prepare
 from forecasting.models import BASELINE, CONSTANT, ModelName, build, parse_models
 
-DEFAULT_N_WINDOWS = 2
+DEFAULT_N_WINDOWS = 4       # backtest origins; 2 chose worse models on the shared traces
 HISTORY_CYCLES = 4          # default fit window: 4 x the longest season ...
 MIN_HISTORY_STEPS = 200     # ... but never fewer steps than this
 
@@ -117,7 +116,7 @@ def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,)
     values = pd.concat([p for p in parts if len(p)], ignore_index=True)
     values = _clip(values, prep.nonnegative, lv)
     chosen.update({uid: CONSTANT for uid in prep.constant})
-    return Forecast(values=values, levels=lv, chosen=MappingProxyType(dict(sorted(chosen.items()))),
+    return Forecast(values=values, levels=lv, chosen=dict(sorted(chosen.items())),
                     scores=bt.scores, repairs=tuple(repairs))
 
 

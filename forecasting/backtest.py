@@ -10,17 +10,20 @@ the forecast that will be made. A series gets ``w = min(W, floor((n - n_min) / h
 Choice. For each series, the requested model with the lowest mean MASE over its windows
 (ties go to the earlier model in the request); when the MASE scale is undefined (a history
 that repeats itself exactly) the MAE decides. A model that raised on a series in any window
-(statsforecast errors are isolated to the (series, model) pair) cannot be chosen for it. The seasonal naive baseline is always scored,
-so every report can compare against it, but is chosen only if requested (``auto`` does).
+(statsforecast errors are isolated to the (series, model) pair) cannot be chosen for it.
+The seasonal naive baseline is always scored, so every report can compare against it, but is chosen only if requested (``auto`` does).
 
 Calibration (split conformal on normalised residuals, cf. Romano, Patterson & Candes 2019).
 For a model with mean ``yhat`` and central interval ``[lo_L, hi_L]``, each backtest point gives
 ``s = |y - yhat| / ((hi_L - lo_L) / 2)``. With ``N`` points per series, the factor ``k_L`` is the
-``ceil((N + 1) L / 100)``-th smallest ``s``; the final interval is ``yhat +- k_L`` times the
-model's half-widths (kept asymmetric if the model's was). ``k_L = 1`` leaves the model's own
-interval; factors that cannot be computed (no backtest, zero-width intervals) stay 1. Backtest
-points are serially correlated, so the calibration is approximate; the accuracy benchmark
-measures coverage on later data that the calibration never saw.
+``ceil((N + 1) L / 100)``-th smallest ``s``, but at least 1: the final interval is
+``yhat +- max(1, k_L)`` times the model's half-widths (kept asymmetric if the model's was).
+Intervals are only ever widened. Model intervals ignore parameter and decomposition
+uncertainty, so they are seldom too wide, while the backtest points are few, serially
+correlated and, for the chosen model, selected for small errors: a factor below 1 mostly
+reflects luck. Measured on the shared carbon traces (7 zones, 13 origins, 4 windows), letting
+the factor narrow intervals dropped 80 % coverage on later data from 79.7 % to 74.3 %.
+Factors that cannot be computed (no backtest, zero-width intervals) stay 1.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from forecasting.models import BASELINE, ModelName, build, min_train
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Backtest:
-    scores: pd.DataFrame                                 # unique_id, model, mase, mae, coverage-L, windows
+    scores: pd.DataFrame             # unique_id, model, mase, mae, coverage-L, windows
     chosen: dict[str, str]                               # series -> model (only backtested series)
     width_factors: dict[tuple[str, str, int], float]     # (series, model, level) -> k_L
     skipped: tuple[str, ...]                             # series too short to backtest
@@ -63,7 +66,7 @@ def _conformal_factor(s: np.ndarray, level: int) -> float:
         return 1.0
     k = math.ceil((len(s) + 1) * level / 100)
     factor = float(np.sort(s)[min(k, len(s)) - 1])
-    return factor if math.isfinite(factor) else 1.0
+    return max(1.0, factor) if math.isfinite(factor) else 1.0
 
 
 def _width_factors(cv: pd.DataFrame, names: Sequence[str], levels: Sequence[int]

@@ -4,7 +4,7 @@
      ├── InputDataError(ForecastError, ValueError)   the history itself is unusable
      ├── EngineUnavailableError(ForecastError)       e.g. ``engine="ray"`` without Ray installed
      └── SourceError(ForecastError)                  a loader could not read its source
-          ├── PromQLError(SourceError)               Prometheus rejected the query (bad PromQL, limits)
+          ├── PromQLError(SourceError)               Prometheus rejected the query
           └── EmptyResultError(SourceError)          the source answered, but with no data
 
 Every message names the input (file, URL or series), the field, what is wrong and the fix,
@@ -45,7 +45,8 @@ class EngineUnavailableError(ForecastError):
 class SourceError(ForecastError):
     """A loader (file, Prometheus, ...) failed; the message names the source and the fix."""
 
-    def __init__(self, source: str, problem: str, *, field: str | None = None, fix: str = "") -> None:
+    def __init__(self, source: str, problem: str, *, field: str | None = None,
+                 fix: str = "") -> None:
         self.source, self.problem, self.field, self.fix = source, problem, field, fix
         super().__init__(_text(source, problem, field=field, series=None, fix=fix))
 

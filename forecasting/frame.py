@@ -143,7 +143,8 @@ def prepare(frame: pd.DataFrame, *, freq: str = "h", season_lengths: Sequence[in
     """Validate ``frame`` against the contract, repairing what can be repaired (module doc)."""
     missing_cols = [c for c in COLUMNS if c not in frame.columns]
     if missing_cols:
-        raise InputDataError(source, f"missing column(s) {missing_cols}; it has {list(frame.columns)}",
+        raise InputDataError(source,
+                             f"missing column(s) {missing_cols}; it has {list(frame.columns)}",
                              fix="name the columns unique_id, ds, y (the CLI takes --id-col, "
                                  "--time-col and --value-col)")
     if frame.empty:
@@ -179,8 +180,9 @@ def prepare(frame: pd.DataFrame, *, freq: str = "h", season_lengths: Sequence[in
         df = df.groupby(["unique_id", "ds"], sort=True, as_index=False)["y"].mean()
     else:
         df = df.sort_values(["unique_id", "ds"], kind="stable", ignore_index=True)
-    return _regularise(df, step=step, unit=unit, season_lengths=tuple(int(s) for s in season_lengths),
-                       source=source, repairs=repairs)
+    return _regularise(df, step=step, unit=unit,
+                       season_lengths=tuple(int(s) for s in season_lengths), source=source,
+                       repairs=repairs)
 
 
 def _regularise(df: pd.DataFrame, *, step: pd.Timedelta, unit: str, season_lengths: tuple[int, ...],
@@ -242,13 +244,14 @@ def _regularise(df: pd.DataFrame, *, step: pd.Timedelta, unit: str, season_lengt
         how = [f"{n_linear} by linear interpolation"] if n_linear else []
         if n_seasonal:
             how.append(f"{n_seasonal} from the same time one season earlier")
-        repairs.append(f"{n_linear + n_seasonal} missing {unit}(s) in {name_list(filled)} were filled "
-                       f"({', '.join(how)})")
+        repairs.append(f"{n_linear + n_seasonal} missing {unit}(s) in {name_list(filled)} were "
+                       f"filled ({', '.join(how)})")
     for lost, ids in dropped_season.items():
         repairs.append(f"{name_list(ids)}: history shorter than 2 x {list(lost)} {unit}s; "
                        f"season(s) {list(lost)} not modelled")
     if no_season:
-        repairs.append(f"{name_list(no_season)}: no season could be modelled; non-seasonal models used")
+        repairs.append(f"{name_list(no_season)}: no season could be modelled; "
+                       "non-seasonal models used")
     if constant:
         repairs.append(f"{name_list(constant)}: constant history; forecast is that constant with "
                        "zero-width intervals")

@@ -67,7 +67,8 @@ def score_windows(cv: pd.DataFrame, history: pd.DataFrame, *, model_columns: dic
             frame[f"coverage-{level}"] = inside.astype(float)
         per_row = pd.DataFrame(frame)
         win = per_row.groupby(["unique_id", "cutoff"], sort=False).mean()
-        win["mase"] = win["ae"] / keys.set_index(["unique_id", "cutoff"])["scale"].reindex(win.index)
+        scale = keys.set_index(["unique_id", "cutoff"])["scale"].reindex(win.index)
+        win["mase"] = win["ae"] / scale
         agg = win.groupby(level="unique_id", sort=True).agg(
             mase=("mase", "mean"), mae=("ae", "mean"),
             **{f"coverage-{lv}": (f"coverage-{lv}", "mean") for lv in levels},

@@ -86,7 +86,8 @@ def parse_models(models: str | Sequence[str]) -> tuple[ModelName, ...]:
 
 
 def _stl_kwargs(seasons: Sequence[int]) -> dict[str, int]:
-    """R's stl() jumps, ceil(window / 10), for the trend and low-pass windows of the shortest season.
+    """R's stl() jumps, ceil(window / 10), for the trend and low-pass windows of the
+    shortest season.
 
     MSTL passes one set of STL options to every season; the shortest season's windows are the
     narrowest, so its jumps are the coarsest that are safe for all of them.
@@ -142,5 +143,6 @@ def min_train(name: ModelName, seasons: Sequence[int]) -> int:
     seasons = sorted(s for s in seasons if s > 1)
     if name is ModelName.SEASONAL_NAIVE:
         return max(2, seasons[0] + 1 if seasons else 2)
-    used = seasons[:1] if name in (ModelName.STL_ARIMA, ModelName.SARIMA, ModelName.THETA) else seasons
+    single = (ModelName.STL_ARIMA, ModelName.SARIMA, ModelName.THETA)
+    used = seasons[:1] if name in single else seasons
     return max(2 * max(used, default=1) + 1, 10)

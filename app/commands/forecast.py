@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
         value_col: Annotated[str, typer.Option("--value-col", help="Value column.")] = "y",
         freq: Annotated[str, typer.Option(help="Step of the history (pandas alias).")] = "h",
         seasons: Annotated[str, typer.Option(help="Season lengths in steps.")] = "24,168",
-        windows: Annotated[int, typer.Option(min=0, help="Backtest windows (origins).")] = 2,
+        windows: Annotated[int, typer.Option(min=0, help="Backtest windows (origins).")] = 4,
         out: Annotated[Path | None, typer.Option(
             "--out", help="Also write the table (forecast or backtest) to this CSV.")] = None,
     ) -> None:

@@ -20,7 +20,8 @@ def test_clean_history_passes_unchanged_without_repairs():
     df = hourly(2, days=15)
     prep = prepare(df)
     assert prep.repairs == ()
-    pd.testing.assert_frame_equal(prep.frame, df.sort_values(["unique_id", "ds"], ignore_index=True))
+    expected = df.sort_values(["unique_id", "ds"], ignore_index=True)
+    pd.testing.assert_frame_equal(prep.frame, expected)
     assert prep.seasons == {"s0": (24, 168), "s1": (24, 168)}
 
 

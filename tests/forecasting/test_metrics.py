@@ -33,5 +33,6 @@ def test_score_windows_mase_and_coverage():
 def test_conformal_factor_takes_the_finite_sample_quantile():
     s = np.arange(1, 10, dtype=float)                 # 9 scores
     assert _conformal_factor(s, 80) == 8.0            # ceil(10 * 0.8) = 8th smallest
+    assert _conformal_factor(np.array([0.2, 0.3, 0.5]), 80) == 1.0   # never narrows
     assert _conformal_factor(np.array([np.inf, 1.0]), 50) == 1.0
     assert _conformal_factor(np.array([np.nan]), 80) == 1.0
