@@ -27,6 +27,7 @@ from app.carbon_io import CarbonMode, parse_traces
 from app.commands import carbon as carbon_commands
 from app.commands import forecast, prices, release, serve
 from app.errors import InputError
+from app.exits import fail as _fail
 from app.problem_io import EXAMPLES, load_problem
 from app.store import Store, StoreError, store_plan
 from app.summary import print_pareto, print_summary
@@ -46,7 +47,6 @@ EXIT_INTERNAL = 70
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Carbon- and cost-aware planner for AI/ML GPU fleets.")
-err = Console(stderr=True)
 
 ObjectiveOpt = Annotated[Objective, typer.Option(help="What to minimise.")]
 CarbonPriceOpt = Annotated[float, typer.Option(
@@ -60,9 +60,6 @@ WorkersOpt = Annotated[int | None, typer.Option(min=1, help="Solver workers (def
 CatalogOpt = Annotated[Path | None, typer.Option(help="Offer catalog CSV (default: the bundled one).")]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"gridshift: {message}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -30,6 +30,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.exits import fail as _fail
 from carbon.intensity import IntensityKind
 from carbon.measured import (
     MeasuredDataError,
@@ -62,9 +63,6 @@ RegionOpt = Annotated[str | None, typer.Option(
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Append measurements (JSON lines).")]
 
 
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    err.print(f"gridshift: {message}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _region(text: str) -> RegionZone:

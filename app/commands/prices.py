@@ -28,6 +28,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.exits import fail as _fail
 from pricing.catalog import (
     ACCELERATORS,
     Catalog,
@@ -49,9 +50,6 @@ EXIT_BAD_INPUT = 2
 err = Console(stderr=True)
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"gridshift: {message}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _base_source(offer: Offer) -> str:

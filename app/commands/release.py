@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from app.exits import fail as _fail
 from app.release import api_clients, release_due
 
 EXIT_BAD_INPUT = 2
@@ -22,9 +23,6 @@ EXIT_KUBERNETES = 5
 err = Console(stderr=True)
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"gridshift: {message}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from app.api.config import load_settings
 from app.api.server import bind, create_app, uvicorn_server
 from app.api.state import ServerState
 from app.errors import InputError
+from app.exits import fail as _fail
 from app.inputs import check_fleet_prices, load_fleet
 from app.store import Store, StoreError
 from pricing.catalog import CatalogError, load_catalog
@@ -26,12 +27,8 @@ from pricing.catalog import CatalogError, load_catalog
 EXIT_BAD_INPUT = 2
 EXIT_STORE = 4
 
-err = Console(stderr=True)
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"gridshift: {message}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
