@@ -31,8 +31,24 @@ Workloads file::
         checkpoint_interval: 30m      # optional; without it no spot
         restart_overhead: 6m          # optional, default 6m
         utilisation: 0.8              # optional GPU utilisation, default 0.8
-    budgets:                          # optional caps per team over the horizon
-      nlp: {usd: 5000, kg_co2e: 300}
+    serving:                          # optional always-on services (planner/serving.py)
+      - name: chat-eu
+        team: assistants
+        home_region: gcp-europe-west4
+        model_memory_gb: 30           # weights + KV cache: decides how many GPUs a replica holds
+        throughput_rps: {H100: 40, L40S: 12, L4: 5}   # requests/s one replica serves
+        demand_rps: [80, 95, 120]     # per hour from the plan start (last value holds), or one number
+        users: [{name: frankfurt, lat: 50.1, lon: 8.7}]
+        latency_slo_ms: 40            # RTT to every user location (fleet latency_ms, else estimate)
+        on_demand_floor: 0.5          # optional, share of demand on on-demand replicas (default 1)
+        failover_fraction: 0.5        # optional, share still served if any one region is lost
+        utilisation: 0.6              # optional
+    budgets:                          # optional caps per team over the horizon (training only:
+      nlp: {usd: 5000, kg_co2e: 300}  # live traffic is not shed for a budget)
+
+A fleet may give measured round-trip times for latency SLOs::
+
+    latency_ms: {gcp-europe-west4: {frankfurt: 9.5}}
 """
 
 from __future__ import annotations
@@ -51,16 +67,18 @@ from pydantic import (
     StrictInt,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from app.errors import InputError
 from app.timeparse import parse_hours, parse_time
 from carbon import energy
-from carbon.intensity import known_zones
 from carbon.footprint import MarketInstruments
+from carbon.intensity import known_zones
 from carbon.zones import zone_for
 from planner.domain import Cluster, Fleet, Region, TrainingWorkload
 from planner.limits import Limit, LimitKind
+from planner.serving import GPU_MEMORY_GB, ServingWorkload, UserLocation
 from pricing.catalog import Catalog, Purchase
 
 
@@ -109,6 +127,46 @@ class RegionIn(_Strict):
 
 class FleetIn(_Strict):
     regions: list[RegionIn] = Field(min_length=1)
+    latency_ms: dict[str, dict[str, float]] = {}  # region -> user location -> measured RTT
+
+
+class UserIn(_Strict):
+    name: str = Field(min_length=1)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class ServingIn(_Strict):
+    name: str = Field(min_length=1)
+    team: str = "default"
+    home_region: str
+    model_memory_gb: float = Field(gt=0, le=10_000)
+    throughput_rps: dict[str, float] = Field(min_length=1)
+    demand_rps: float | list[float]
+    users: list[UserIn] = []
+    latency_slo_ms: float | None = Field(default=None, gt=0)
+    allowed_regions: list[str] = []
+    on_demand_floor: float = Field(default=1.0, ge=0.0, le=1.0)
+    failover_fraction: float = Field(default=0.0, ge=0.0, le=1.0)
+    utilisation: float = Field(default=0.6, ge=0.0, le=1.0)
+
+    @field_validator("throughput_rps")
+    @classmethod
+    def _positive_throughput(cls, value: dict[str, float]) -> dict[str, float]:
+        for accelerator, rps in value.items():
+            if not 0 < rps <= 1e9:
+                raise ValueError(f"throughput of {accelerator} must be > 0 requests/s, got {rps}")
+        return value
+
+    @field_validator("demand_rps")
+    @classmethod
+    def _demand(cls, value: float | list[float]) -> float | list[float]:
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            raise ValueError("give one number or a list of requests/s per hour")
+        if any(v < 0 for v in values):
+            raise ValueError("demand must be >= 0 requests/s")
+        return value
 
 
 class WorkloadIn(_Strict):
@@ -141,8 +199,16 @@ class BudgetIn(_Strict):
 
 
 class WorkloadsIn(_Strict):
-    workloads: list[WorkloadIn] = Field(min_length=1)
+    workloads: list[WorkloadIn] = []
+    serving: list[ServingIn] = []
     budgets: dict[str, BudgetIn] = {}  # team -> caps over the plan's horizon
+
+    @model_validator(mode="after")
+    def _something(self) -> WorkloadsIn:
+        if not self.workloads and not self.serving:
+            raise ValueError("no workloads: give at least one entry under 'workloads' or "
+                             "'serving'")
+        return self
 
 
 def read_yaml(path: Path) -> Any:
@@ -196,9 +262,9 @@ def _first_error(path: Path | str, exc: ValidationError, raw: Any, key: str) -> 
                           f"{type(raw).__name__ if raw is not None else 'an empty file'}",
                           fix=f"start the file with '{key}:' and list the entries under it")
     label, what = None, "workload" if key == "workloads" else "region"
-    if len(loc) >= 2 and loc[0] == key and isinstance(loc[1], int):
+    if len(loc) >= 2 and loc[0] in (key, "serving") and isinstance(loc[1], int):
         try:
-            label = raw[key][loc[1]].get("name") or f"#{loc[1] + 1}"
+            label = raw[loc[0]][loc[1]].get("name") or f"#{loc[1] + 1}"
         except (AttributeError, IndexError, KeyError, TypeError):
             label = f"#{loc[1] + 1}"
         loc = loc[2:]
@@ -274,7 +340,18 @@ def fleet_from_data(data: Any, source: str) -> Fleet:
             grid_zone=grid_zone, pue=r.pue if r.pue is not None else energy.pue_for(r.provider.lower()),
             latitude=r.location.lat, longitude=r.location.lon, clusters=tuple(clusters),
             market=market))
-    return Fleet(regions=tuple(regions))
+    latency: dict[tuple[str, str], float] = {}
+    for region, by_user in parsed.latency_ms.items():
+        if region not in names:
+            raise InputError(str(path), f"latency_ms names unknown region {region!r}",
+                             field="latency_ms", fix=f"use a region of the fleet: "
+                             f"{', '.join(sorted(names))}")
+        for user, ms in by_user.items():
+            if not (math.isfinite(ms) and ms > 0):
+                raise InputError(str(path), f"latency_ms {region}/{user} must be > 0 ms, "
+                                 f"got {ms}", field="latency_ms", fix="give a measured RTT in ms")
+            latency[(region, user)] = float(ms)
+    return Fleet(regions=tuple(regions), latency_ms=latency)
 
 
 def check_fleet_prices(path: Path | str, fleet: Fleet, catalog: Catalog) -> None:
@@ -375,4 +452,45 @@ def workloads_from_data(data: Any, source: str, fleet: Fleet, *,
             allowed_regions=tuple(w.allowed_regions), gang=w.gang,
             checkpoint_interval_h=values["checkpoint_interval"],
             restart_overhead_h=values["restart_overhead"], utilisation=w.utilisation))
+    return tuple(out)
+
+
+def load_serving(path: Path, fleet: Fleet) -> tuple[ServingWorkload, ...]:
+    return serving_from_data(read_yaml(path), str(path), fleet)
+
+
+def serving_from_data(data: Any, source: str, fleet: Fleet) -> tuple[ServingWorkload, ...]:
+    """The ``serving:`` entries of a workloads document (demand counts from the plan start)."""
+    parsed = _validated(WorkloadsIn, data, source, "workloads")
+    regions = set(fleet.region_names)
+    names = {w.name for w in parsed.workloads}
+    out = []
+    for w in parsed.serving:
+        def fail(field: str, problem: str, fix: str = "", _name: str = w.name) -> InputError:
+            return InputError(source, problem, fix=fix, workload=_name, field=field)
+
+        if w.name in names:
+            raise fail("name", "name appears twice", "give each workload a unique name")
+        names.add(w.name)
+        for accelerator in w.throughput_rps:
+            if accelerator not in GPU_MEMORY_GB:
+                raise fail("throughput_rps", f"unknown accelerator {accelerator!r}",
+                           f"use one of {', '.join(sorted(GPU_MEMORY_GB))}")
+        for field, region in [("home_region", w.home_region)] + [
+                ("allowed_regions", r) for r in w.allowed_regions]:
+            if region not in regions:
+                raise fail(field, f"unknown region {region!r}",
+                           f"use a region name of the fleet: {', '.join(sorted(regions))}")
+        if w.latency_slo_ms is not None and not w.users:
+            raise fail("users", "a latency SLO needs the users' locations",
+                       "list users: [{name: .., lat: .., lon: ..}] or drop latency_slo_ms")
+        demand = tuple(w.demand_rps) if isinstance(w.demand_rps, list) else (w.demand_rps,)
+        out.append(ServingWorkload(
+            name=w.name, team=w.team, home_region=w.home_region,
+            model_memory_gb=w.model_memory_gb, throughput_rps=dict(w.throughput_rps),
+            demand_rps=demand, latency_slo_ms=w.latency_slo_ms,
+            users=tuple(UserLocation(name=u.name, latitude=u.lat, longitude=u.lon)
+                        for u in w.users),
+            allowed_regions=tuple(w.allowed_regions), on_demand_floor=w.on_demand_floor,
+            failover_fraction=w.failover_fraction, utilisation=w.utilisation))
     return tuple(out)

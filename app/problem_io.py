@@ -6,12 +6,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.carbon_io import CarbonMode, intensity_for
+from app.inputs import (
+    check_fleet_prices,
+    load_budgets,
+    load_fleet,
+    load_serving,
+    load_workloads,
+)
 from app.load_io import reserved_from_history
-from app.inputs import check_fleet_prices, load_budgets, load_fleet, load_workloads
 from carbon.sources import TraceFile
 from planner.domain import Fleet, TrainingWorkload
 from planner.limits import Limit
 from planner.problem import PlanningProblem, lookahead_hours
+from planner.serving import ServingWorkload
 from pricing.catalog import Catalog, load_catalog
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -25,7 +32,8 @@ def build_problem(fleet: Fleet, workloads: tuple[TrainingWorkload, ...], *, star
                   horizon_hours: int, catalog: Catalog, limits: tuple[Limit, ...] = (),
                   carbon: CarbonMode = CarbonMode.OFFLINE,
                   traces: tuple[TraceFile, ...] = (),
-                  load_history: Path | None = None, load_level: int = 80) -> PlanningProblem:
+                  load_history: Path | None = None, load_level: int = 80,
+                  serving: tuple[ServingWorkload, ...] = ()) -> PlanningProblem:
     """Attach grid intensity (app/carbon_io.py) and forecast background load
     (app/load_io.py) to validated inputs."""
     start = hour_floor(start)
@@ -36,7 +44,7 @@ def build_problem(fleet: Fleet, workloads: tuple[TrainingWorkload, ...], *, star
                                       slots=hours))
     return PlanningProblem(fleet=fleet, workloads=workloads, horizon_start=start,
                            horizon_hours=horizon_hours, intensity=intensity, catalog=catalog,
-                           limits=limits, reserved_gpus=reserved)
+                           limits=limits, reserved_gpus=reserved, serving=serving)
 
 
 def load_problem(workloads_path: Path, fleet_path: Path, *, horizon_hours: int,
@@ -51,4 +59,5 @@ def load_problem(workloads_path: Path, fleet_path: Path, *, horizon_hours: int,
     workloads = load_workloads(workloads_path, fleet, now=start)
     return build_problem(fleet, workloads, start=start, horizon_hours=horizon_hours,
                          catalog=catalog, limits=load_budgets(workloads_path), carbon=carbon,
-                         traces=traces, load_history=load_history, load_level=load_level)
+                         traces=traces, load_history=load_history, load_level=load_level,
+                         serving=load_serving(workloads_path, fleet))

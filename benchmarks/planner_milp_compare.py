@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generated import generated_problem
 from milp_models import MilpResult, capacity_at, milp_data, solve_highs, solve_pulp_cbc
 
+import planner.joint as planner_joint
 import planner.solve as planner_solve
 from planner.capacity import Resource, capacity_table
 from planner.domain import HOUR, Objective
@@ -65,23 +66,24 @@ from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T
 
 
 class _Phases:
-    """Times the phases of one ``plan`` call by wrapping names in planner.solve's
-    namespace for the duration (this process only; restored afterwards)."""
+    """Times the phases of one ``plan`` call by wrapping names in planner.solve's and
+    planner.joint's namespaces for the duration (this process only; restored afterwards)."""
 
-    WRAPPED = ("build_options", "_solve_restricted", "solve_model", "assert_valid")
+    WRAPPED = ((planner_solve, "build_options"), (planner_joint, "solve"),
+               (planner_solve, "assert_valid"))
 
     def __init__(self) -> None:
         self.spans: dict[str, list[float]] = {}
 
     def __enter__(self) -> Self:
-        self.saved = {name: getattr(planner_solve, name) for name in self.WRAPPED}
-        for name, fn in self.saved.items():
-            setattr(planner_solve, name, self._timed(name, fn))
+        self.saved = {(module, name): getattr(module, name) for module, name in self.WRAPPED}
+        for (module, name), fn in self.saved.items():
+            setattr(module, name, self._timed(name, fn))
         return self
 
     def __exit__(self, *exc) -> None:
-        for name, fn in self.saved.items():
-            setattr(planner_solve, name, fn)
+        for (module, name), fn in self.saved.items():
+            setattr(module, name, fn)
 
     def _timed(self, name, fn):
         def wrapper(*a, **k):
@@ -101,7 +103,7 @@ def _gridshift(problem, workload_options, *, time_limit_s: float, threads: int) 
                                     time_limit_s=time_limit_s, workers=threads)
     t_end = time.perf_counter()
     sp = phases.spans
-    solve = sp.get("_solve_restricted") or sp.get("solve_model")
+    solve = sp["solve"]
     # build_s: options; solve_s: baselines + greedy hint + (LP) + CP-SAT; the rest apart
     out.build_s = sp["build_options"][1] - sp["build_options"][0]
     out.solve_s = solve[1] - sp["build_options"][1]
@@ -110,7 +112,7 @@ def _gridshift(problem, workload_options, *, time_limit_s: float, threads: int) 
     s = result.solver
     out.status = str(s.status)
     out.solver_objective, out.bound = s.objective, s.bound
-    path = "LP restriction + CP-SAT" if "_solve_restricted" in sp else "CP-SAT"
+    path = "LP restriction + CP-SAT (planner/joint.py)"
     out.notes.append(
         f"plan() wall {out.total_s:.1f} s = options {out.build_s:.1f} + baselines/greedy "
         f"{solve[0] - sp['build_options'][1]:.1f} + {path} {solve[1] - solve[0]:.1f} "

@@ -12,6 +12,9 @@ options, so a modelling bug shows up here as a violation:
   no later than its deadline and within the look-ahead; runs exactly the
   on-demand runtime, or on spot the expected runtime with rework, and on
   spot finishes by the deadline with at least SPOT_FINISH_PROBABILITY;
+- serving (planner/check_serving.py): replicas in regions that residency and the
+  latency SLO allow, on whole GPUs enough for the model; served requests/s per hour
+  meet the demand, the on-demand floor and the failover share unless reported unplaced;
 - GPUs per (cluster, accelerator, hour) never exceed capacity, in the plan
   and in each capacity-aware baseline; team budgets and emission caps hold;
 - cost, energy, operational and embodied emissions of each assignment match
@@ -26,7 +29,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from carbon import energy
-from planner.domain import HOUR, Assignment, Plan, Purchase, Totals
+from planner.check_serving import serving_assignment, serving_coverage
+from planner.domain import HOUR, Assignment, Plan, Purchase, Totals, WorkloadKind
 from planner.options import SPOT_FINISH_PROBABILITY
 from planner.problem import PlanningProblem
 from pricing import spot
@@ -45,12 +49,18 @@ def violations(plan: Plan, problem: PlanningProblem) -> list[str]:
     assigned_gpus: dict[str, int] = defaultdict(int)
     pieces: dict[str, int] = defaultdict(int)
     regions = {r.name: r for r in problem.fleet.regions}
+    serving = {w.name: w for w in problem.serving}
     for a in plan.assignments:
+        if a.kind is WorkloadKind.SERVING:
+            found.extend(serving_assignment(a, serving.get(a.workload), regions.get(a.region),
+                                            problem))
+            continue
         found.extend(_assignment(a, workloads.get(a.workload), regions.get(a.region), problem))
         assigned_gpus[a.workload] += a.gpus
         pieces[a.workload] += 1
     unplaced = {u.workload for u in plan.unplaced}
-    for name in unplaced - set(workloads):
+    found.extend(serving_coverage(plan.assignments, problem, unplaced))
+    for name in unplaced - set(workloads) - set(serving):
         found.append(f"{name}: listed unplaced but not a workload of the problem")
     for name, w in workloads.items():
         if w.gang and pieces[name] > 1:
@@ -63,9 +73,10 @@ def violations(plan: Plan, problem: PlanningProblem) -> list[str]:
         elif assigned_gpus[name] == w.gpus and name in unplaced:
             found.append(f"{name}: fully assigned but also reported unplaced")
     found.extend(_capacity("plan", plan.assignments, problem))
-    for limit in problem.limits:
+    for limit in problem.limits:  # budgets cap training work (planner/serving_model.py)
         used = sum(limit.value(cost_usd=a.cost_usd, emissions_kg=a.emissions_kg)
-                   for a in plan.assignments if limit.applies(workloads[a.workload]))
+                   for a in plan.assignments if a.kind is WorkloadKind.TRAINING
+                   and limit.applies(workloads[a.workload]))
         if used > limit.cap * (1 + 1e-9) + 1e-9:
             found.append(f"{limit.label}: {used:,.3f} planned > cap {limit.cap:,.3f}")
     found.extend(_totals("plan", plan.totals, plan.assignments))

@@ -52,6 +52,7 @@ class Objective(enum.StrEnum):
 
 class WorkloadKind(enum.StrEnum):
     TRAINING = "training"
+    SERVING = "serving"
 
 
 class SolverStatus(enum.StrEnum):
@@ -114,6 +115,12 @@ class Region:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fleet:
     regions: tuple[Region, ...]
+    # measured round-trip times, (region, user location) -> ms; serving latency SLOs use
+    # them before the great-circle estimate (planner/serving.py)
+    latency_ms: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _freeze(self, "latency_ms")
 
     def region(self, name: str) -> Region:
         for region in self.regions:

@@ -35,8 +35,12 @@ Constraints
         workers) it made the plan slightly worse at equal time (objective 1827.4 vs
         1824.6 at 5 s, 1825.6 vs 1824.5 at 10 s; bound 1823.7 either way).
 
+    (5) optional: serving replicas r_sot and unserved demand u_st with their constraints
+        (S1)-(S3) and GPUs in the rows of (2) (planner/serving_model.py); used to polish
+        the serving-first decomposition of planner/solve.py jointly.
+
 Objective
-    minimise sum c_jos x_jos + sum M_j y_j
+    minimise sum c_jos x_jos + sum M_j y_j  (+ the serving terms)
 
 Pruning (exact): two options of the same workload on the same resource
 differ only in purchase. Where option a holds no more slots than option b and
@@ -63,12 +67,15 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from planner import serving_model
 from planner.capacity import Capacity, Resource
 from planner.domain import SolverStatus
 from planner.limits import Limit
 from planner.objective import SCALE, Weights, from_int, to_int
 from planner.options import WorkloadOptions
 from planner.placement import Placement
+from planner.serving import ServingOptions
+from planner.serving_model import ServingPlacement
 
 _STATUS = {
     cp_model.OPTIMAL: SolverStatus.OPTIMAL,
@@ -145,6 +152,7 @@ def _dominated_starts(wo: WorkloadOptions, scores: list[np.ndarray],
 class ModelResult:
     status: SolverStatus
     placements: tuple[Placement, ...]  # empty unless a solution was found
+    serving: tuple[ServingPlacement, ...]  # serving replicas per slot, likewise
     objective: float  # in score units (planner/objective.py)
     bound: float
     wall_s: float
@@ -165,6 +173,9 @@ def solve_model(
     presolve: bool = False,
     allowed: frozenset[tuple[int, int, int]] | None = None,
     limits: tuple[Limit, ...] = (),
+    serving: tuple[ServingOptions, ...] = (),
+    serving_hint: list[ServingPlacement] | None = None,
+    serving_priority: int = 0,
 ) -> ModelResult:
     t0 = time.perf_counter()
     model = cp_model.CpModel()
@@ -233,6 +244,20 @@ def solve_model(
             entry[0].append(v)
             entry[1].append(g)
             reach[key] += ub
+    # (5) serving replicas (planner/serving_model.py) in the same capacity rows, with
+    # their demand, on-demand floor and failover constraints
+    serving_objective: list[tuple[cp_model.IntVar, int]] = []
+
+    def serving_capacity(resource: Resource, t: int, v, gpus: int, max_gpus: int) -> None:
+        entry = terms.get((resource, t))
+        if entry is None:
+            entry = terms[(resource, t)] = ([], [])
+        entry[0].append(v)
+        entry[1].append(gpus)
+        reach[(resource, t)] += max_gpus
+
+    block = serving_model.add_to_model(model, serving, weights, serving_capacity,
+                                       serving_objective, serving_priority)
     for (resource, t), (variables, gpus) in terms.items():
         if reach[(resource, t)] > capacity.at(resource, t):
             model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
@@ -256,9 +281,9 @@ def solve_model(
 
     # -- objective -------------------------------------------------------------------
     penalties = [(y, worst_cost[j]) for j, y in unplaced]
-    model.minimize(
-        cp_model.LinearExpr.weighted_sum([v for _, v in x] + [y for y, _ in penalties],
-                                         costs + [m for _, m in penalties]))
+    model.minimize(cp_model.LinearExpr.weighted_sum(
+        [v for _, v in x] + [y for y, _ in penalties] + [v for v, _ in serving_objective],
+        costs + [m for _, m in penalties] + [c for _, c in serving_objective]))
 
     # -- hints (a feasible start: the greedy plan, or the previous plan) --------------
     if hint is not None:
@@ -270,6 +295,8 @@ def solve_model(
             placed[p.workload] += p.units
         for j, y in unplaced:
             model.add_hint(y, workload_options[j].units - placed[j])
+    if serving_hint is not None:
+        block.hint(model, serving_hint, serving)
 
     # -- solve -----------------------------------------------------------------------
     solver = cp_model.CpSolver()
@@ -282,11 +309,13 @@ def solve_model(
 
     # -- read ------------------------------------------------------------------------
     placements: list[Placement] = []
+    replicas: list[ServingPlacement] = []
     if status in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE):
         for p, v in x:
             units = solver.value(v)
             if units:
                 placements.append(Placement(option=p.option, start=p.start, units=units))
+        replicas = block.read(solver)
         objective, bound = solver.objective_value, solver.best_objective_bound
     else:
         objective, bound = float("nan"), float("nan")
@@ -294,6 +323,7 @@ def solve_model(
     return ModelResult(
         status=status,
         placements=tuple(placements),
+        serving=tuple(replicas),
         objective=from_int(objective),
         bound=from_int(bound),
         wall_s=time.perf_counter() - t0,

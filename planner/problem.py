@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from carbon.intensity import IntensitySeries
 from planner.domain import HOUR, Fleet, TrainingWorkload
 from planner.limits import Limit
+from planner.serving import ServingWorkload
 from pricing.catalog import Catalog
 
 # Carbon price used by the ``balanced`` objective when none is given:
@@ -53,6 +54,8 @@ class PlanningProblem:
     # (planner/stability.py), and the score units a unit pays to move away from it
     announced: Mapping[str, tuple] = field(default_factory=dict)
     move_penalty: float = 0.0
+    # always-on services, sized per hour to their demand (planner/serving.py)
+    serving: tuple[ServingWorkload, ...] = ()
     lookahead_hours: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -65,7 +68,7 @@ class PlanningProblem:
             raise ValueError(f"horizon_start must be on the hour, got {start:%Y-%m-%dT%H:%M:%SZ}")
         if self.horizon_hours < 1:
             raise ValueError("horizon_hours must be >= 1")
-        names = [w.name for w in self.workloads]
+        names = [w.name for w in self.workloads] + [w.name for w in self.serving]
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})
             raise ValueError(f"workload names must be unique; repeated: {', '.join(dupes)}")

@@ -1,4 +1,5 @@
-"""Plan a problem: options -> greedy -> CP-SAT -> read -> baselines -> explain -> check.
+"""Plan a problem: options -> baselines -> hints -> solve (planner/joint.py) -> read ->
+explain -> check.
 
 ``plan`` is pure: it takes values and returns a new Plan. The clock is read
 only for ``created_at`` when the caller does not give one.
@@ -14,6 +15,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from planner import baselines as base
+from planner import joint, serving_model
 from planner.capacity import Ledger, capacity_table
 from planner.check import assert_valid
 from planner.domain import (
@@ -23,29 +25,19 @@ from planner.domain import (
     Objective,
     Plan,
     SolverReport,
-    SolverStatus,
     Totals,
     Unplaced,
 )
 from planner.explain import explain, next_best
 from planner.greedy import carbon_key, cost_key, greedy_placements
 from planner.limits import Limit, LimitLedger, within
-from planner.lp import Relaxation
-from planner.model import objective_of, penalty_of, solve_model, unit_scores
-from planner.objective import SCALE, from_int, weights
-from planner.options import WorkloadOptions, build_options
+from planner.model import objective_of
+from planner.objective import weights
+from planner.options import WorkloadOptions, build_options, intensity_arrays
 from planner.placement import Placement
 from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T, PlanningProblem
+from planner.serving import build_serving_options
 from planner.stability import Announced, changes, with_previous
-
-# Above this many (workload, option, start) literals the model is first shrunk by LP
-# column generation and reduced-cost fixing (planner/lp.py), keeping at most
-# LP_MAX_COLUMNS literals. 0: always. Measured on the demo (36 jobs, 14k literals,
-# 2 workers on a loaded 2-core machine): straight CP-SAT found no bound in 10 s
-# (gap 100 %); through the LP it kept 5.3k literals and proved 0.007 % in 10 s.
-LP_RESTRICT_ABOVE = 0
-LP_MAX_COLUMNS = 250_000
-
 
 # Score units (USD for cost/balanced, kg for carbon) a unit pays to leave the decision the
 # last plan announced: enough that hourly re-plans do not churn on small gains.
@@ -77,48 +69,34 @@ def plan(
         return dataclasses.replace(fresh, changes=changes(previous, fresh, started))
     w = weights(objective, carbon_price_usd_per_t)
     workload_options = build_options(problem)
+    serving_options = build_serving_options(
+        problem.serving, problem.fleet, problem.catalog, problem.horizon_hours,
+        intensity_arrays(problem)) if problem.serving else ()
     capacity = capacity_table(problem.fleet, problem.reserved_gpus)
-    runs = {
-        "run_now": base.run_now(problem),
-        "cost_greedy": base.independent_greedy(problem, workload_options, key=cost_key),
-        "carbon_greedy": base.independent_greedy(problem, workload_options, key=carbon_key),
-    }
-    # Hint the solver with the best valid plan at hand: the objective-aware greedy or a
-    # capacity-aware baseline. CP-SAT starts from a complete feasible hint, so the plan is
-    # never worse on the objective than any of them.
-    limits = problem.limits
-    candidates = [greedy_placements(workload_options, capacity, w, limits),
-                  list(runs["cost_greedy"].placements), list(runs["carbon_greedy"].placements)]
-    candidates = [c for c in candidates if within(limits, c, problem.workloads)]
-    hint = min(candidates, key=lambda ps: objective_of(ps, workload_options, w))
+    runs, serving_runs = _baseline_runs(problem, workload_options, serving_options, capacity)
     workers = workers or default_workers()
-    hint_value = objective_of(hint, workload_options, w)
-    n_literals = sum(len(o.starts) for wo in workload_options for o in wo.options)
-    if n_literals > LP_RESTRICT_ABOVE:
-        result, bound, hint, hint_value = _solve_restricted(
-            workload_options, capacity, problem.horizon_hours + problem.lookahead_hours, w, hint,
-            hint_value, time_limit_s=time_limit_s, workers=workers, limits=limits)
-    else:
-        result = solve_model(workload_options, capacity, problem.horizon_hours, w,
-                             time_limit_s=time_limit_s, workers=workers, hint=hint, limits=limits)
-        bound = result.bound
-    placements = list(result.placements)
-    objective_value = result.objective
-    if result.status is SolverStatus.MODEL_INVALID:
-        raise RuntimeError("CP-SAT rejected the model as invalid: a planner bug, please report")
-    found = result.status in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE)
-    if not found or hint_value < objective_of(placements, workload_options, w):
-        # No solution within the time limit (or one worse than the hint, which can
-        # happen when the hint used pruned literals): the hint is a valid plan.
-        placements, objective_value = hint, hint_value
+    t0 = time.perf_counter()
+    limits = problem.limits
+
+    def hint(cap) -> list[Placement]:
+        # the best valid plan at hand: the objective-aware greedy or a capacity-aware
+        # baseline; CP-SAT starts from it, so the plan is never worse than any of them
+        return _training_hint(workload_options, cap, w, limits, runs, problem)
+
+    solution = joint.solve(workload_options, serving_options, capacity,
+                           problem.horizon_hours + problem.lookahead_hours, w, hint=hint,
+                           limits=limits, time_limit_s=time_limit_s, workers=workers)
+    placements, replicas = solution.placements, solution.replicas
+    objective_value, bound = solution.objective, solution.bound
     gap = (abs(objective_value - bound) / max(abs(objective_value), 1e-9)
            if not math.isnan(bound) else float("nan"))
+    wall_s = time.perf_counter() - t0
 
     first_now: dict[int, Placement] = {}
     for p in sorted(runs["run_now"].placements, key=lambda p: p.start):
         first_now.setdefault(p.workload, p)
 
-    ledger = Ledger(capacity)
+    ledger = Ledger(serving_model.with_serving(capacity, replicas))
     for p in placements:
         ledger.take(p.option.resource, p.start, p.option.slots,
                     p.units * workload_options[p.workload].gpus_per_unit)
@@ -127,7 +105,10 @@ def plan(
                     + next_best(p, workload_options[p.workload], ledger, w,
                                 LimitLedger(limits), horizon_start=problem.horizon_start))
         for p in sorted(placements, key=lambda p: (p.start, problem.workloads[p.workload].name))
-    )
+    ) + tuple(serving_model.assignments(
+        replicas, serving_options, problem.horizon_start,
+        lambda p, hours: serving_model.explain(p, hours, serving_options[p.workload],
+                                               problem.fleet, w)))
     plan_ = Plan(
         created_at=created_at or datetime.now(UTC),
         horizon_start=problem.horizon_start,
@@ -135,13 +116,14 @@ def plan(
         objective=objective,
         carbon_price_usd_per_t=carbon_price_usd_per_t,
         assignments=assignments,
-        unplaced=_unplaced(workload_options, placements, problem),
+        unplaced=_unplaced(workload_options, placements, problem) + tuple(
+            serving_model.unplaced(serving_options, replicas, problem.horizon_start)),
         totals=Totals.of(assignments),
-        baselines=_baselines(problem, runs),
+        baselines=_baselines(problem, runs, serving_runs, serving_options),
         solver=SolverReport(
-            status=result.status, objective=objective_value, bound=bound, gap=gap,
-            wall_s=result.wall_s, num_variables=result.num_variables,
-            num_constraints=result.num_constraints, workers=workers,
+            status=solution.status, objective=objective_value, bound=bound, gap=gap,
+            wall_s=wall_s, num_variables=solution.num_variables,
+            num_constraints=solution.num_constraints, workers=workers,
             time_limit_s=time_limit_s),
         provenance=_provenance(problem),
     )
@@ -149,31 +131,45 @@ def plan(
     return plan_
 
 
-def _solve_restricted(workload_options, capacity, n_slots: int, w, hint: list[Placement],
-                      hint_value: float, *, time_limit_s: float, workers: int,
-                      limits: tuple[Limit, ...]):
-    """LP column generation, LP rounding for a good plan, reduced-cost fixing against
-    it, then CP-SAT on what is left (planner/lp.py)."""
-    t0 = time.perf_counter()
-    int_scores = [[unit_scores(o, w) for o in wo.options] for wo in workload_options]
-    relaxation = Relaxation(workload_options, capacity, n_slots,
-                            [[a / SCALE for a in row] for row in int_scores],
-                            [from_int(penalty_of(row)) for row in int_scores], seed=hint,
-                            limits=limits)
-    rounded = relaxation.rounded(capacity, w)  # respects capacity and limits
-    rounded_value = objective_of(rounded, workload_options, w)
-    if rounded_value < hint_value:
-        hint, hint_value = rounded, rounded_value
-    restriction = relaxation.restrict(upper_bound=hint_value, seed_size=len(hint),
-                                      max_columns=LP_MAX_COLUMNS)
-    left = max(0.5, time_limit_s - (time.perf_counter() - t0))
-    result = solve_model(workload_options, capacity, n_slots, w, time_limit_s=left,
-                         workers=workers, hint=hint, allowed=restriction.columns, limits=limits)
-    bound = relaxation.value
-    if restriction.exact and not math.isnan(result.bound):
-        # every column that could beat the hint survived: the restricted bound is global
-        bound = max(bound, result.bound)
-    return result, bound, hint, hint_value
+def _training_hint(workload_options, capacity, w, limits, runs, problem) -> list[Placement]:
+    candidates = [greedy_placements(workload_options, capacity, w, limits),
+                  list(runs["cost_greedy"].placements), list(runs["carbon_greedy"].placements)]
+    candidates = [c for c in candidates if within(limits, c, problem.workloads)
+                  and _fits(c, workload_options, capacity)]
+    return min(candidates, key=lambda ps: objective_of(ps, workload_options, w))
+
+
+def _fits(placements: list[Placement], workload_options, capacity) -> bool:
+    ledger = Ledger(capacity)
+    for p in placements:
+        gpus = p.units * workload_options[p.workload].gpus_per_unit
+        if not ledger.fits(p.option.resource, p.start, p.option.slots, gpus):
+            return False
+        ledger.take(p.option.resource, p.start, p.option.slots, gpus)
+    return True
+
+
+def _baseline_runs(problem: PlanningProblem, workload_options, serving_options, capacity):
+    """Training baselines on what each baseline's serving leaves free (serving sized first,
+    on-demand, one option per hour: planner/serving_model.baseline)."""
+    keys = {
+        "run_now": None,
+        "cost_greedy": lambda o, t: (o.usd_per_hour / o.throughput_rps,),
+        "carbon_greedy": lambda o, t: ((float(o.operational_kg[t]) + o.embodied_kg_per_hour)
+                                       / o.throughput_rps,),
+    }
+    runs, serving_runs = {}, {}
+    for name, key in keys.items():
+        replicas = serving_model.baseline(serving_options, Ledger(capacity), key,
+                                          home_only=key is None) if serving_options else []
+        serving_runs[name] = replicas
+        p = problem
+        if replicas:
+            reserved = serving_model.with_serving(capacity, replicas).reserved
+            p = dataclasses.replace(problem, reserved_gpus=reserved)
+        runs[name] = (base.run_now(p) if key is None else base.independent_greedy(
+            p, workload_options, key=cost_key if name == "cost_greedy" else carbon_key))
+    return runs, serving_runs
 
 
 def _assignment(p: Placement, problem: PlanningProblem, reason: str) -> Assignment:
@@ -235,15 +231,18 @@ def _to_assignments(placements: list[Placement], problem: PlanningProblem) -> tu
     return tuple(_assignment(p, problem, "") for p in placements)
 
 
-def _baselines(problem: PlanningProblem,
-               runs: dict[str, base.BaselineRun]) -> dict[str, BaselineTotals]:
+def _baselines(problem: PlanningProblem, runs: dict[str, base.BaselineRun],
+               serving_runs: dict, serving_options) -> dict[str, BaselineTotals]:
     out = {}
     for name, run in runs.items():
-        assignments = _to_assignments(list(run.placements), problem)
+        replicas = serving_runs.get(name, [])
+        assignments = _to_assignments(list(run.placements), problem) + tuple(
+            serving_model.assignments(replicas, serving_options, problem.horizon_start))
+        short = serving_model.unplaced(serving_options, replicas, problem.horizon_start)
         out[name] = BaselineTotals(totals=Totals.of(assignments),
                                    deadline_misses=run.deadline_misses,
                                    overbooked_gpu_h=run.overbooked_gpu_h,
-                                   unplaced=run.unplaced, assignments=assignments)
+                                   unplaced=run.unplaced + len(short), assignments=assignments)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -50,12 +51,37 @@ def test_demo_places_every_job_and_beats_run_now_on_cost_and_emissions(demo_plan
 
 
 def test_demo_moves_work_in_space_time_and_purchase(demo_plan):
-    homes = {w["name"]: w["home_region"]
-             for w in yaml.safe_load((EXAMPLES / "workloads.yaml").read_text())["workloads"]}
+    doc = yaml.safe_load((EXAMPLES / "workloads.yaml").read_text())
+    homes = {w["name"]: w["home_region"] for w in doc["workloads"] + doc["serving"]}
     moved = [a for a in demo_plan["assignments"] if a["region"] != homes[a["workload"]]]
     assert moved, "the demo should move some work away from its home region"
     assert any(a["purchase"] == "spot" for a in demo_plan["assignments"])
     assert any("waited" in a["reason"] for a in demo_plan["assignments"])
+
+
+def test_demo_serves_every_service_every_hour_within_its_slos(demo_plan):
+    doc = yaml.safe_load((EXAMPLES / "workloads.yaml").read_text())
+    serving = [a for a in demo_plan["assignments"] if a["kind"] == "serving"]
+    assert {a["workload"] for a in serving} == {s["name"] for s in doc["serving"]}
+    start = datetime.fromisoformat(demo_plan["horizon"]["start"].replace("Z", "+00:00"))
+    for s in doc["serving"]:
+        demand = s["demand_rps"] if isinstance(s["demand_rps"], list) else [s["demand_rps"]]
+        served = [0.0] * 48
+        regions: list[set] = [set() for _ in range(48)]
+        for a in serving:
+            if a["workload"] != s["name"]:
+                continue
+            first = int((datetime.fromisoformat(a["start"].replace("Z", "+00:00")) - start)
+                        .total_seconds() // 3600)
+            last = int((datetime.fromisoformat(a["end"].replace("Z", "+00:00")) - start)
+                       .total_seconds() // 3600)
+            for t in range(first, last):
+                served[t] += a["replicas"] * s["throughput_rps"][a["accelerator"]]
+                regions[t].add(a["region"])
+        for t in range(48):
+            assert served[t] >= demand[min(t, len(demand) - 1)] - 1e-3, (s["name"], t)
+            if s.get("failover_fraction", 0) > 0:
+                assert len(regions[t]) >= 2, (s["name"], t)
 
 
 def test_demo_capacity_is_tight(demo_plan):

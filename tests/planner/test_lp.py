@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from planner import joint as joint_module
 from planner import solve as solve_module
 from planner.capacity import capacity_table
 from planner.check import violations
@@ -71,11 +72,11 @@ def test_plan_through_the_lp_path_passes_the_checker(monkeypatch):
     jobs = [job(f"j{i}", gpus=1 + i % 4, hours=1 + i % 5, checkpoint_h=1 if i % 2 else None)
             for i in range(40)]
     p = problem(jobs)
-    monkeypatch.setattr(solve_module, "LP_RESTRICT_ABOVE", 0)
+    monkeypatch.setattr(joint_module, "LP_RESTRICT_ABOVE", 0)
     result = solve_module.plan(p, objective=Objective.BALANCED, time_limit_s=10, workers=2)
     assert violations(result, p) == []
     assert result.solver.bound <= result.solver.objective + 1e-6
-    monkeypatch.setattr(solve_module, "LP_RESTRICT_ABOVE", 10**12)
+    monkeypatch.setattr(joint_module, "LP_RESTRICT_ABOVE", 10**12)
     direct = solve_module.plan(p, objective=Objective.BALANCED, time_limit_s=10, workers=2)
     # the LP path is never worse than straight CP-SAT (which may lack a bound under load)
     assert result.solver.objective <= direct.solver.objective * (1 + 1e-3)

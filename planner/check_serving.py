@@ -1,0 +1,102 @@
+"""Independent check of serving assignments (called by planner/check.py).
+
+Recomputed from the problem, not the model: the latency of each region from the
+users' locations, the replica's GPUs from the model memory, the offer's price, energy
+and emissions per replica-hour, and per hour the requests/s served in total, on
+on-demand replicas and outside each region, against the demand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+from carbon import energy
+from planner.domain import HOUR, Assignment, Purchase, WorkloadKind
+from planner.problem import PlanningProblem
+from planner.serving import GPU_MEMORY_GB, latency_ok
+
+_REL = 1e-6
+_SLACK_RPS = 1e-3  # the model rounds demand up and throughput down to milli-requests/s
+
+
+def serving_assignment(a: Assignment, w, region, problem: PlanningProblem) -> list[str]:
+    tag = f"{a.workload} @ {a.region}/{a.accelerator}/{a.purchase} {a.start:%m-%dT%H:%M}"
+    if w is None:
+        return [f"{tag}: not a serving workload of the problem"]
+    if region is None or not any(c.name == a.cluster for c in region.clusters):
+        return [f"{tag}: cluster {a.cluster} is not in region {a.region}"]
+    found = []
+    if w.allowed_regions and a.region not in w.allowed_regions:
+        found.append(f"{tag}: region not allowed (residency)")
+    if not latency_ok(w, region, problem.fleet):
+        found.append(f"{tag}: region outside the {w.latency_slo_ms} ms latency SLO")
+    if a.accelerator not in w.throughput_rps:
+        return found + [f"{tag}: no throughput for this accelerator"]
+    per_replica = max(1, math.ceil(w.model_memory_gb / GPU_MEMORY_GB[a.accelerator] - 1e-9))
+    if a.gpus != a.replicas * per_replica:
+        found.append(f"{tag}: {a.gpus} GPUs for {a.replicas} replicas of {per_replica} GPUs")
+    slot = (a.start - problem.horizon_start) / HOUR
+    end_slot = (a.end - problem.horizon_start) / HOUR
+    if not (slot == int(slot) and end_slot == int(end_slot) and 0 <= slot < end_slot
+            <= problem.horizon_hours):
+        found.append(f"{tag}: not whole hourly slots inside the horizon")
+        return found
+    offers = [o for o in problem.catalog.offers_for(
+        provider=region.provider, region=region.cloud_region, accelerator=a.accelerator,
+        purchase=a.purchase) if o.instance_type == a.instance_type]
+    if not offers:
+        return found + [f"{tag}: {a.instance_type} is not a {a.purchase} offer of the catalog"]
+    hours = end_slot - slot
+    kwh_per_hour = energy.energy_kwh(accelerator=a.accelerator, gpus=a.gpus, hours=1.0,
+                                     utilisation=w.utilisation, pue=region.pue)
+    checks = {
+        "cost_usd": offers[0].usd_per_gpu_hour * a.gpus * hours,
+        "energy_kwh": kwh_per_hour * hours,
+        "embodied_kg": energy.embodied_kg_co2e(accelerator=a.accelerator,
+                                               gpu_hours=a.gpus * hours),
+        "operational_kg": sum(kwh_per_hour * problem.g_per_kwh(region.grid_zone, t) / 1000.0
+                              for t in range(int(slot), int(end_slot))),
+    }
+    for field, value in checks.items():
+        if not math.isclose(getattr(a, field), value, rel_tol=_REL, abs_tol=1e-9):
+            found.append(f"{tag}: {field} {getattr(a, field):.6f}, recomputed {value:.6f}")
+    return found
+
+
+def serving_coverage(assignments: Iterable[Assignment], problem: PlanningProblem,
+                     unplaced: set[str]) -> list[str]:
+    """Demand, on-demand floor and failover share per hour, unless reported unplaced."""
+    served: dict[tuple[str, int], list[Assignment]] = defaultdict(list)
+    for a in assignments:
+        if a.kind is not WorkloadKind.SERVING:
+            continue
+        first = round((a.start - problem.horizon_start) / HOUR)
+        for t in range(first, first + round(a.hours)):
+            served[(a.workload, t)].append(a)
+    found = []
+    for w in problem.serving:
+        if w.name in unplaced:
+            continue
+        for t in range(problem.horizon_hours):
+            demand = w.demand_at(t)
+            if demand <= 0:
+                continue
+            mine = served.get((w.name, t), [])
+            rps = {id(a): a.replicas * w.throughput_rps[a.accelerator] for a in mine}
+            total = sum(rps.values())
+            on_demand = sum(rps[id(a)] for a in mine if a.purchase is Purchase.ON_DEMAND)
+            tag = f"{w.name} hour {t}"
+            if total + _SLACK_RPS < demand:
+                found.append(f"{tag}: serves {total:.3f} rps of {demand:.3f}")
+            if on_demand + _SLACK_RPS < w.on_demand_floor * demand:
+                found.append(f"{tag}: on-demand {on_demand:.3f} rps < floor "
+                             f"{w.on_demand_floor:.0%} of {demand:.3f}")
+            if w.failover_fraction > 0:
+                for g in {a.region for a in mine}:
+                    rest = total - sum(rps[id(a)] for a in mine if a.region == g)
+                    if rest + _SLACK_RPS < w.failover_fraction * demand:
+                        found.append(f"{tag}: without {g} only {rest:.3f} rps remain, "
+                                     f"failover needs {w.failover_fraction:.0%} of {demand:.3f}")
+    return found
