@@ -214,17 +214,6 @@ class Relaxation:
                     break
         return placements
 
-    def capacity_prices(self) -> dict[tuple[Resource, int], float]:
-        """Score units one more GPU of (resource, slot) would save the LP: minus the dual of
-        its capacity row, where it binds (planner/serving_model.solve_slots reads them)."""
-        out = {}
-        for r in self.resources:
-            first = self._lp.row_of(r, 0)
-            for t, dual in enumerate(self.duals[first:first + self.horizon].tolist()):
-                if dual < -1e-9:
-                    out[(r, t)] = -dual
-        return out
-
     def restrict(self, *, upper_bound: float, seed_size: int, max_columns: int) -> Restriction:
         """Reduced-cost fixing against a known plan of objective ``upper_bound``."""
         # scores are rounded to solver units: allow that rounding on every seed column

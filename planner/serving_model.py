@@ -10,17 +10,14 @@ with constraints (S1)-(S3) of planner/serving.py, throughput rounded *down* and 
 
     (C)  sum_{s,o: r(o)=r} gpus_o r_sot <= K_rt          for every resource r
 
-Objective: sum (c_sot + p_rt gpus_o) r_sot + sum P_s u_st, with c_sot the score of one
-replica-hour, P_s (per milli-rps) above any training workload's unplaced penalty (live
-traffic comes first), and p_rt >= 0 an optional price per GPU of (r, t): the capacity
-duals of the training LP (planner/lp.py), so serving steers clear of the GPUs training
-values most.
+Objective: sum c_sot r_sot + sum P_s u_st, with c_sot the score of one replica-hour and
+P_s (per milli-rps) above any training workload's unplaced penalty: live traffic comes
+first.
 
-Decomposition (planner/solve.py): a replica holds GPUs in its own slot only, so the
-serving problem splits exactly into one small model per slot (:func:`solve_slots`);
-training is then planned on what the replicas leave. The plan's bound is the sum of
-the per-slot bounds (without prices) plus the training LP on the full capacity: a joint
-plan restricted to either part is feasible for that part alone.
+Decomposition (planner/joint.py): a replica holds GPUs in its own slot only, so the
+serving problem alone splits exactly into one small model per slot
+(:func:`solve_slots`); training is then planned on what the replicas leave, and both are
+polished together in the model of planner/model.py, which takes this block too.
 
 Team budgets (planner/limits.py) cap training and batch work: live traffic is not shed
 to meet a budget. Serving spend is reported per team beside them.
@@ -247,8 +244,7 @@ class Block:
 def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: Weights,
                  capacity_terms: Callable[[Resource, int, object, int, int], None],
                  objective_terms: list[tuple[object, int]], priority: int = 0,
-                 slots: range | None = None,
-                 prices: dict[tuple[Resource, int], float] | None = None) -> Block:
+                 slots: range | None = None) -> Block:
     """Variables and constraints (S1)-(S3); capacity terms and objective terms are handed
     back through ``capacity_terms(resource, t, var, gpus, max_gpus)`` and appended to
     ``objective_terms``."""
@@ -273,8 +269,7 @@ def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: We
                     continue
                 v = model.new_int_var(0, ub, f"r{s}_{oi}_{t}")
                 block.replicas.append((ServingPlacement(option=o, slot=t, replicas=1), v))
-                price = (prices or {}).get((o.resource, t), 0.0) * o.gpus_per_replica
-                objective_terms.append((v, int(scores[oi][t]) + int(round(price * SCALE))))
+                objective_terms.append((v, int(scores[oi][t])))
                 capacity_terms(o.resource, t, v, o.gpus_per_replica, ub * o.gpus_per_replica)
                 terms.append((v, o))
             u = model.new_int_var(0, d, f"u{s}_{t}")
@@ -300,7 +295,7 @@ def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: We
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SlotsResult:
     placements: tuple[ServingPlacement, ...]
-    objective: float  # score units (with the prices, if any), unserved demand at its penalty
+    objective: float  # score units, unserved demand at its penalty
     bound: float  # a lower bound on that objective given the capacity
     optimal_slots: int
     slots: int
@@ -309,8 +304,7 @@ class SlotsResult:
 
 def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
                 weights: Weights, *, priority: int, time_limit_s: float, workers: int,
-                hint: list[ServingPlacement],
-                prices: dict[tuple[Resource, int], float] | None = None) -> SlotsResult:
+                hint: list[ServingPlacement]) -> SlotsResult:
     """The serving part alone, one small CP-SAT model per hourly slot.
 
     Exact as a decomposition: a replica holds GPUs in its own slot only, so with training
@@ -339,7 +333,7 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
             entry[1].append(gpus)
 
         block = add_to_model(model, serving_options, weights, add_capacity, obj, priority,
-                             slots=range(t, t + 1), prices=prices)
+                             slots=range(t, t + 1))
         if not block.unserved:
             continue
         for resource, (variables, gpus) in terms.items():
