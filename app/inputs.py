@@ -38,6 +38,8 @@ Workloads file::
         model_memory_gb: 30           # weights + KV cache: decides how many GPUs a replica holds
         throughput_rps: {H100: 40, L40S: 12, L4: 5}   # requests/s one replica serves
         demand_rps: [80, 95, 120]     # per hour from the plan start (last value holds), or one number
+        # demand_history: chat-eu-rps.csv  # instead: forecast it (app/serving_io.py), sized
+        # demand_level: 90                 # for the upper bound of the 90 % interval
         users: [{name: frankfurt, lat: 50.1, lon: 8.7}]
         latency_slo_ms: 40            # RTT to every user location (fleet latency_ms, else estimate)
         on_demand_floor: 0.5          # optional, share of demand on on-demand replicas (default 1)
@@ -142,7 +144,9 @@ class ServingIn(_Strict):
     home_region: str
     model_memory_gb: float = Field(gt=0, le=10_000)
     throughput_rps: dict[str, float] = Field(min_length=1)
-    demand_rps: float | list[float]
+    demand_rps: float | list[float] | None = None
+    demand_history: str | None = Field(default=None, min_length=1)  # app/serving_io.py
+    demand_level: StrictInt = Field(default=90, ge=50, le=99)
     users: list[UserIn] = []
     latency_slo_ms: float | None = Field(default=None, gt=0)
     allowed_regions: list[str] = []
@@ -158,9 +162,18 @@ class ServingIn(_Strict):
                 raise ValueError(f"throughput of {accelerator} must be > 0 requests/s, got {rps}")
         return value
 
+    @model_validator(mode="after")
+    def _one_demand(self) -> ServingIn:
+        if (self.demand_rps is None) == (self.demand_history is None):
+            raise ValueError("give exactly one of demand_rps (requests/s per hour) and "
+                             "demand_history (a request-rate history file to forecast)")
+        return self
+
     @field_validator("demand_rps")
     @classmethod
-    def _demand(cls, value: float | list[float]) -> float | list[float]:
+    def _demand(cls, value: float | list[float] | None) -> float | list[float] | None:
+        if value is None:
+            return value
         values = value if isinstance(value, list) else [value]
         if not values:
             raise ValueError("give one number or a list of requests/s per hour")
@@ -455,12 +468,18 @@ def workloads_from_data(data: Any, source: str, fleet: Fleet, *,
     return tuple(out)
 
 
-def load_serving(path: Path, fleet: Fleet) -> tuple[ServingWorkload, ...]:
-    return serving_from_data(read_yaml(path), str(path), fleet)
+def load_serving(path: Path, fleet: Fleet, *, start: datetime,
+                 horizon_hours: int) -> tuple[ServingWorkload, ...]:
+    return serving_from_data(read_yaml(path), str(path), fleet, start=start,
+                             horizon_hours=horizon_hours, base_dir=path.parent)
 
 
-def serving_from_data(data: Any, source: str, fleet: Fleet) -> tuple[ServingWorkload, ...]:
-    """The ``serving:`` entries of a workloads document (demand counts from the plan start)."""
+def serving_from_data(data: Any, source: str, fleet: Fleet, *, start: datetime,
+                      horizon_hours: int, base_dir: Path | None = None
+                      ) -> tuple[ServingWorkload, ...]:
+    """The ``serving:`` entries of a workloads document (demand counts from the plan start;
+    ``demand_history`` files are forecast, app/serving_io.py)."""
+    from app.serving_io import demand_from_history
     parsed = _validated(WorkloadsIn, data, source, "workloads")
     regions = set(fleet.region_names)
     names = {w.name for w in parsed.workloads}
@@ -484,7 +503,17 @@ def serving_from_data(data: Any, source: str, fleet: Fleet) -> tuple[ServingWork
         if w.latency_slo_ms is not None and not w.users:
             raise fail("users", "a latency SLO needs the users' locations",
                        "list users: [{name: .., lat: .., lon: ..}] or drop latency_slo_ms")
-        demand = tuple(w.demand_rps) if isinstance(w.demand_rps, list) else (w.demand_rps,)
+        if w.demand_history is not None:
+            history = Path(w.demand_history)
+            if not history.is_absolute() and base_dir is not None:
+                history = base_dir / history
+            demand = demand_from_history(history, workload=w.name, level=w.demand_level,
+                                         start=start, horizon_hours=horizon_hours,
+                                         source=source)
+        elif isinstance(w.demand_rps, list):
+            demand = tuple(w.demand_rps)
+        else:
+            demand = (w.demand_rps,)
         out.append(ServingWorkload(
             name=w.name, team=w.team, home_region=w.home_region,
             model_memory_gb=w.model_memory_gb, throughput_rps=dict(w.throughput_rps),

@@ -60,4 +60,5 @@ def load_problem(workloads_path: Path, fleet_path: Path, *, horizon_hours: int,
     return build_problem(fleet, workloads, start=start, horizon_hours=horizon_hours,
                          catalog=catalog, limits=load_budgets(workloads_path), carbon=carbon,
                          traces=traces, load_history=load_history, load_level=load_level,
-                         serving=load_serving(workloads_path, fleet))
+                         serving=load_serving(workloads_path, fleet, start=start,
+                                              horizon_hours=horizon_hours))
