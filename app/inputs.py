@@ -12,6 +12,7 @@ Fleet file::
         clusters:
           - name: use1-gpu
             capacity: {H100: 16, A10G: 32}   # GPUs the planner may use
+            mig: {H100: {"3g.40gb+4g.40gb": 2}}   # optional: MIG layouts running now
         market:                      # optional, for the market-based figure
           {clean_share: 0.6, residual_mix_g_per_kwh: 420, source: "PPA 2026"}
 
@@ -36,7 +37,8 @@ Workloads file::
         team: assistants
         home_region: gcp-europe-west4
         model_memory_gb: 30           # weights + KV cache: decides how many GPUs a replica holds
-        throughput_rps: {H100: 40, L40S: 12, L4: 5}   # requests/s one replica serves
+        throughput_rps: {H100: 40, L40S: 12, "A100-80GB:3g.40gb": 9}   # requests/s of a
+                                      # replica: whole GPUs, or one MIG instance (accel:profile)
         demand_rps: [80, 95, 120]     # per hour from the plan start (last value holds), or one number
         # demand_history: chat-eu-rps.csv  # instead: forecast it (app/serving_io.py), sized
         # demand_level: 90                 # for the upper bound of the 90 % interval
@@ -80,7 +82,8 @@ from carbon.intensity import known_zones
 from carbon.zones import zone_for
 from planner.domain import Cluster, Fleet, Region, TrainingWorkload
 from planner.limits import Limit, LimitKind
-from planner.serving import GPU_MEMORY_GB, ServingWorkload, UserLocation
+from planner.serving import GPU_MEMORY_GB, ServingWorkload, UserLocation, split_key
+from pricing import mig
 from pricing.catalog import Catalog, Purchase
 
 
@@ -106,6 +109,8 @@ class LocationIn(_Strict):
 class ClusterIn(_Strict):
     name: str = Field(min_length=1)
     capacity: dict[str, StrictInt]
+    # MIG layouts running now: accelerator -> {"3g.40gb+4g.40gb": GPUs}
+    mig: dict[str, dict[str, StrictInt]] = {}
 
     @field_validator("capacity")
     @classmethod
@@ -342,7 +347,8 @@ def fleet_from_data(data: Any, source: str) -> Fleet:
                     raise InputError(
                         str(path), f"cluster {c.name!r}: unknown accelerator {accelerator!r}",
                         field="capacity", fix=f"use one of {', '.join(sorted(known_accelerators))}")
-            clusters.append(Cluster(name=c.name, region=r.name, capacity_gpus=dict(c.capacity)))
+            clusters.append(Cluster(name=c.name, region=r.name, capacity_gpus=dict(c.capacity),
+                                    mig_layouts=_mig_layouts(str(path), c)))
         try:
             market = (None if r.market is None else
                       MarketInstruments.from_mapping(r.market, where=f"region {r.name!r}"))
@@ -365,6 +371,33 @@ def fleet_from_data(data: Any, source: str) -> Fleet:
                                  f"got {ms}", field="latency_ms", fix="give a measured RTT in ms")
             latency[(region, user)] = float(ms)
     return Fleet(regions=tuple(regions), latency_ms=latency)
+
+
+def _mig_layouts(path: str, c: ClusterIn) -> dict[str, dict[tuple[str, ...], int]]:
+    out: dict[str, dict[tuple[str, ...], int]] = {}
+    for accelerator, by_layout in c.mig.items():
+        total = 0
+        for text, gpus in by_layout.items():
+            names = tuple(sorted(n.strip() for n in text.split("+") if n.strip()))
+            try:
+                layout = mig.fits(accelerator, names)
+            except ValueError as exc:
+                raise InputError(path, f"cluster {c.name!r}: {exc}", field="mig",
+                                 fix="use profiles of that GPU, joined by '+'") from None
+            if layout is None:
+                raise InputError(path, f"cluster {c.name!r}: MIG layout {text!r} does not fit "
+                                 f"one {accelerator}", field="mig",
+                                 fix="give profiles that fit one GPU together")
+            if gpus < 0:
+                raise InputError(path, f"cluster {c.name!r}: MIG layout {text!r} has {gpus} "
+                                 "GPUs", field="mig", fix="give a count >= 0")
+            total += gpus
+            out.setdefault(accelerator, {})[names] = gpus
+        if total > c.capacity.get(accelerator, 0):
+            raise InputError(path, f"cluster {c.name!r}: {total} {accelerator} GPUs in MIG "
+                             f"layouts, capacity {c.capacity.get(accelerator, 0)}", field="mig",
+                             fix="partition at most the cluster's GPUs")
+    return out
 
 
 def check_fleet_prices(path: Path | str, fleet: Fleet, catalog: Catalog) -> None:
@@ -491,10 +524,21 @@ def serving_from_data(data: Any, source: str, fleet: Fleet, *, start: datetime,
         if w.name in names:
             raise fail("name", "name appears twice", "give each workload a unique name")
         names.add(w.name)
-        for accelerator in w.throughput_rps:
+        for key in w.throughput_rps:
+            accelerator, profile_name = split_key(key)
             if accelerator not in GPU_MEMORY_GB:
                 raise fail("throughput_rps", f"unknown accelerator {accelerator!r}",
                            f"use one of {', '.join(sorted(GPU_MEMORY_GB))}")
+            if profile_name is not None:
+                try:
+                    p = mig.profile(accelerator, profile_name)
+                except ValueError as exc:
+                    raise fail("throughput_rps", str(exc),
+                               "write accelerator:profile, e.g. A100-80GB:3g.40gb") from None
+                if p.memory_gb < w.model_memory_gb:
+                    raise fail("throughput_rps", f"{key} holds {p.memory_gb} GB, the model "
+                               f"needs {w.model_memory_gb:g} GB",
+                               "use a larger profile or whole GPUs")
         for field, region in [("home_region", w.home_region)] + [
                 ("allowed_regions", r) for r in w.allowed_regions]:
             if region not in regions:

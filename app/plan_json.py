@@ -97,6 +97,11 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "provenance": dict(plan.provenance),
         "changes": [{"workload": c.workload, "kind": str(c.kind), "detail": c.detail}
                     for c in plan.changes],
+        "mig_layouts": [{"region": m.region, "cluster": m.cluster,
+                         "accelerator": m.accelerator, "profiles": list(m.profiles),
+                         "gpus": m.gpus, "start": _time(m.start), "end": _time(m.end),
+                         "repartitioned_gpus": m.repartitioned_gpus}
+                        for m in plan.mig_layouts],
     }
 
 

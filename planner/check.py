@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from carbon import energy
-from planner.check_serving import serving_assignment, serving_coverage
+from planner.check_serving import mig_layouts, serving_assignment, serving_coverage
 from planner.domain import HOUR, Assignment, Plan, Purchase, Totals, WorkloadKind
 from planner.options import SPOT_FINISH_PROBABILITY
 from planner.problem import PlanningProblem
@@ -55,11 +55,14 @@ def violations(plan: Plan, problem: PlanningProblem) -> list[str]:
             found.extend(serving_assignment(a, serving.get(a.workload), regions.get(a.region),
                                             problem))
             continue
+        if a.kind is WorkloadKind.MIG_HEADROOM:
+            continue  # checked with the layouts below
         found.extend(_assignment(a, workloads.get(a.workload), regions.get(a.region), problem))
         assigned_gpus[a.workload] += a.gpus
         pieces[a.workload] += 1
     unplaced = {u.workload for u in plan.unplaced}
     found.extend(serving_coverage(plan.assignments, problem, unplaced))
+    found.extend(mig_layouts(plan, problem))
     for name in unplaced - set(workloads) - set(serving):
         found.append(f"{name}: listed unplaced but not a workload of the problem")
     for name, w in workloads.items():

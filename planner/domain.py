@@ -27,6 +27,7 @@ __all__ = [
     "BaselineTotals",
     "Cluster",
     "Fleet",
+    "MigLayout",
     "Objective",
     "Plan",
     "Purchase",
@@ -53,6 +54,8 @@ class Objective(enum.StrEnum):
 class WorkloadKind(enum.StrEnum):
     TRAINING = "training"
     SERVING = "serving"
+    # the part of MIG-partitioned GPUs no replica carries (planner/mig_pools.py)
+    MIG_HEADROOM = "mig-headroom"
 
 
 class SolverStatus(enum.StrEnum):
@@ -85,9 +88,12 @@ class Cluster:
     name: str
     region: str
     capacity_gpus: Mapping[str, int]  # accelerator -> GPUs the planner may use
+    # MIG layouts the cluster runs now: accelerator -> {sorted profile names: GPUs}
+    mig_layouts: Mapping[str, Mapping[tuple[str, ...], int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _freeze(self, "capacity_gpus")
+        _freeze(self, "mig_layouts")
         for accelerator, gpus in self.capacity_gpus.items():
             if gpus < 0:
                 raise ValueError(f"cluster {self.name!r}: capacity for {accelerator} is negative")
@@ -242,6 +248,20 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MigLayout:
+    """``gpus`` GPUs of a cluster partitioned into one MIG layout for [start, end)."""
+
+    region: str
+    cluster: str
+    accelerator: str
+    profiles: tuple[str, ...]  # sorted profile names, e.g. ("3g.40gb", "4g.40gb")
+    gpus: int
+    start: datetime
+    end: datetime
+    repartitioned_gpus: int = 0  # of them, GPUs that change layout (drained first)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Totals:
     cost_usd: float
     energy_kwh: float
@@ -308,6 +328,7 @@ class Plan:
     solver: SolverReport
     provenance: Mapping[str, str]  # what data the plan used: carbon sources, catalog version
     changes: tuple = ()  # planner.stability.Change per workload, when re-planned
+    mig_layouts: tuple[MigLayout, ...] = ()  # how MIG GPUs are partitioned (mig_pools.py)
 
     def __post_init__(self) -> None:
         _freeze(self, "baselines")

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from planner import serving_model
+from planner import mig_pools, serving_model
 from planner.capacity import Capacity, Ledger
 from planner.domain import SolverStatus
 from planner.limits import Limit
@@ -68,6 +68,7 @@ Hint = Callable[[Capacity], list[Placement]]
 class Solution:
     placements: list[Placement]
     replicas: list[ServingPlacement]
+    layouts: dict  # MIG layouts: (cluster, accelerator) -> {profiles: GPUs}
     objective: float  # score units (planner/objective.py), penalties included
     bound: float
     status: SolverStatus
@@ -88,7 +89,7 @@ class _Part:
 def solve(workload_options: tuple[WorkloadOptions, ...],
           serving_options: tuple[ServingOptions, ...], capacity: Capacity, n_slots: int,
           w: Weights, *, hint: Hint, limits: tuple[Limit, ...], time_limit_s: float,
-          workers: int) -> Solution:
+          workers: int, pools: tuple = ()) -> Solution:
     t0 = time.perf_counter()
 
     def left(share: float = 1.0) -> float:
@@ -113,40 +114,52 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
     def serve(cap: Capacity, seconds: float) -> serving_model.SlotsResult:
         greedy = serving_model.greedy(serving_options, _ledger(cap), w)
         return serving_model.solve_slots(serving_options, cap, w, priority=priority,
-                                         time_limit_s=seconds, workers=workers, hint=greedy)
+                                         time_limit_s=seconds, workers=workers, hint=greedy,
+                                         pools=pools)
 
-    def value(replicas: list[ServingPlacement]) -> float:
-        return serving_model.objective_of(serving_options, replicas, w, priority)
+    horizon = range(max((len(so.demand_rps) for so in serving_options), default=0))
+
+    def value(replicas: list[ServingPlacement], layouts: dict) -> float:
+        return (serving_model.objective_of(serving_options, replicas, w, priority)
+                + mig_pools.value(pools, layouts, w, horizon))
+
+    def leaves(cap: Capacity, replicas: list[ServingPlacement], layouts: dict) -> Capacity:
+        cap = serving_model.with_serving(cap, replicas)
+        reserved = dict(cap.reserved)
+        for key, gpus in mig_pools.reserved(layouts, horizon).items():
+            reserved[key] = reserved.get(key, 0) + gpus
+        return Capacity(base=cap.base, reserved=reserved)
 
     if not serving_options:
         t = train(capacity, left(), global_bound=True)
-        return Solution(placements=t.placements, replicas=[], objective=t.value,
+        return Solution(placements=t.placements, replicas=[], layouts={}, objective=t.value,
                         bound=t.bound, status=t.status, num_variables=t.num_variables,
                         num_constraints=t.num_constraints)
     if not workload_options:
         s = serve(capacity, left())
         replicas = list(s.placements)
         status = SolverStatus.OPTIMAL if s.optimal_slots == s.slots else SolverStatus.FEASIBLE
-        return Solution(placements=[], replicas=replicas, objective=value(replicas),
+        return Solution(placements=[], replicas=replicas, layouts=s.layouts,
+                        objective=value(replicas, s.layouts),
                         bound=s.bound, status=status, num_variables=0, num_constraints=0)
 
     alone = serve(capacity, left(SERVING_SHARE))  # (1)
-    replicas = list(alone.placements)
-    t_a = train(serving_model.with_serving(capacity, replicas), left(TRAINING_SHARE),
+    replicas, layouts = list(alone.placements), alone.layouts
+    t_a = train(leaves(capacity, replicas, layouts), left(TRAINING_SHARE),
                 global_bound=False)  # (2)
-    placements, objective = t_a.placements, t_a.value + value(replicas)
+    placements, objective = t_a.placements, t_a.value + value(replicas, layouts)
     bound = (relaxation.value if relaxation is not None else math.nan) + alone.bound
     remaining = time_limit_s - (time.perf_counter() - t0)
     if remaining >= POLISH_MIN_S and objective - bound > 1e-6 * max(1.0, abs(objective)):
-        placements, replicas, objective, joint_bound = _polish(
+        placements, replicas, layouts, objective, joint_bound = _polish(
             workload_options, serving_options, capacity, n_slots, w,
             None if n_literals <= POLISH_ALL_LITERALS else relaxation, placements,
-            replicas, objective, priority, limits, remaining, workers)
+            replicas, layouts, objective, priority, limits, remaining, workers, pools, value)
         if not math.isnan(joint_bound):
             bound = max(bound, joint_bound)
     proven = objective - bound <= 1e-6 * max(1.0, abs(objective))
-    return Solution(placements=placements, replicas=replicas, objective=objective,
-                    bound=bound, status=SolverStatus.OPTIMAL if proven else SolverStatus.FEASIBLE,
+    return Solution(placements=placements, replicas=replicas, layouts=layouts,
+                    objective=objective, bound=bound, status=SolverStatus.OPTIMAL if proven else SolverStatus.FEASIBLE,
                     num_variables=t_a.num_variables, num_constraints=t_a.num_constraints)
 
 
@@ -205,7 +218,8 @@ def _training(workload_options, relaxation, capacity: Capacity, n_slots: int, w:
 
 
 def _polish(workload_options, serving_options, capacity, n_slots, w, relaxation, placements,
-            replicas, objective, priority, limits, time_limit_s, workers):
+            replicas, layouts, objective, priority, limits, time_limit_s, workers, pools,
+            serving_value):
     """Both parts in one CP-SAT model, from the decomposition's plan (kept if not beaten).
 
     Without ``relaxation`` every training literal is in the model and its bound (the 4th
@@ -223,11 +237,13 @@ def _polish(workload_options, serving_options, capacity, n_slots, w, relaxation,
     joint = solve_model(workload_options, capacity, n_slots, w, time_limit_s=time_limit_s,
                         workers=workers, hint=placements, allowed=allowed,
                         limits=limits, serving=serving_options, serving_hint=replicas,
-                        serving_priority=priority)
+                        serving_priority=priority, serving_pools=pools,
+                        serving_layouts=layouts)
     bound = joint.bound if allowed is None else math.nan
     if joint.status in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE):
         value = (objective_of(list(joint.placements), workload_options, w)
-                 + serving_model.objective_of(serving_options, list(joint.serving), w, priority))
+                 + serving_value(list(joint.serving), joint.mig_layouts))
         if value < objective - 1e-9:
-            return list(joint.placements), list(joint.serving), value, bound
-    return placements, replicas, objective, bound
+            return (list(joint.placements), list(joint.serving), joint.mig_layouts, value,
+                    bound)
+    return placements, replicas, layouts, objective, bound

@@ -153,6 +153,7 @@ class ModelResult:
     status: SolverStatus
     placements: tuple[Placement, ...]  # empty unless a solution was found
     serving: tuple[ServingPlacement, ...]  # serving replicas per slot, likewise
+    mig_layouts: dict  # (cluster, accelerator) -> {layout: GPUs} (planner/mig_pools.py)
     objective: float  # in score units (planner/objective.py)
     bound: float
     wall_s: float
@@ -176,6 +177,8 @@ def solve_model(
     serving: tuple[ServingOptions, ...] = (),
     serving_hint: list[ServingPlacement] | None = None,
     serving_priority: int = 0,
+    serving_pools: tuple = (),
+    serving_layouts: dict | None = None,
 ) -> ModelResult:
     t0 = time.perf_counter()
     model = cp_model.CpModel()
@@ -257,7 +260,8 @@ def solve_model(
         reach[(resource, t)] += max_gpus
 
     block = serving_model.add_to_model(model, serving, weights, serving_capacity,
-                                       serving_objective, serving_priority)
+                                       serving_objective, serving_priority,
+                                       pools=serving_pools)
     for (resource, t), (variables, gpus) in terms.items():
         if reach[(resource, t)] > capacity.at(resource, t):
             model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
@@ -296,7 +300,7 @@ def solve_model(
         for j, y in unplaced:
             model.add_hint(y, workload_options[j].units - placed[j])
     if serving_hint is not None:
-        block.hint(model, serving_hint, serving)
+        block.hint(model, serving_hint, serving, serving_layouts)
 
     # -- solve -----------------------------------------------------------------------
     solver = cp_model.CpSolver()
@@ -310,12 +314,14 @@ def solve_model(
     # -- read ------------------------------------------------------------------------
     placements: list[Placement] = []
     replicas: list[ServingPlacement] = []
+    layouts: dict = {}
     if status in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE):
         for p, v in x:
             units = solver.value(v)
             if units:
                 placements.append(Placement(option=p.option, start=p.start, units=units))
         replicas = block.read(solver)
+        layouts = block.layouts(solver)
         objective, bound = solver.objective_value, solver.best_objective_bound
     else:
         objective, bound = float("nan"), float("nan")
@@ -324,6 +330,7 @@ def solve_model(
         status=status,
         placements=tuple(placements),
         serving=tuple(replicas),
+        mig_layouts=layouts,
         objective=from_int(objective),
         bound=from_int(bound),
         wall_s=time.perf_counter() - t0,

@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
 
 from carbon import energy
 from planner.domain import HOUR, Fleet, Purchase, Region, WorkloadKind, _finite, _freeze
+from pricing import mig
 from pricing.catalog import Catalog, Offer
 
 # GPU memory (GB) of each accelerator gridshift knows, from the vendors' datasheets:
@@ -93,7 +94,9 @@ class ServingWorkload:
     team: str
     home_region: str
     model_memory_gb: float
-    throughput_rps: Mapping[str, float]  # accelerator -> requests/s one replica serves
+    # accelerator (whole GPUs) or "accelerator:profile" (one MIG instance) -> requests/s
+    # one replica serves
+    throughput_rps: Mapping[str, float]
     demand_rps: tuple[float, ...]
     users: tuple[UserLocation, ...] = ()
     latency_slo_ms: float | None = None
@@ -183,6 +186,11 @@ class ServingOption:
     embodied_kg_per_hour: float  # one replica
     operational_kg: np.ndarray  # one replica-hour, by slot 0..H-1
     max_replicas: int  # what the cluster could hold of it
+    # a MIG profile instead of whole GPUs (gpus_per_replica 0; planner/mig_pools.py)
+    profile: mig.MigProfile | None = None
+    # score units a replica-hour pays for running where the last plan did not announce it
+    # (planner/stability.py): move_penalty / SERVING_MOVE_HOURS
+    penalty_per_hour: float = 0.0
 
     @property
     def resource(self) -> tuple[str, str]:
@@ -190,7 +198,7 @@ class ServingOption:
 
     @property
     def partition(self) -> str:
-        return "whole"
+        return "whole" if self.profile is None else self.profile.name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -208,10 +216,17 @@ def _cheapest(catalog: Catalog, region: Region, accelerator: str,
     return min(offers, key=lambda o: (o.usd_per_gpu_hour, o.instance_type), default=None)
 
 
+# A replica running a whole day where the last plan did not put it pays one move penalty.
+SERVING_MOVE_HOURS = 24.0
+
+
 def build_serving_options(serving: tuple[ServingWorkload, ...], fleet: Fleet, catalog: Catalog,
-                          horizon_hours: int,
-                          intensity: Mapping[str, np.ndarray]) -> tuple[ServingOptions, ...]:
-    """Options of every serving workload; ``intensity`` is g/kWh per zone by slot."""
+                          horizon_hours: int, intensity: Mapping[str, np.ndarray], *,
+                          announced: Mapping[str, tuple] | None = None,
+                          move_penalty: float = 0.0) -> tuple[ServingOptions, ...]:
+    """Options of every serving workload; ``intensity`` is g/kWh per zone by slot. With
+    ``announced`` (the last plan's pieces per workload), options it did not use pay
+    ``move_penalty / SERVING_MOVE_HOURS`` per replica-hour, so re-plans do not churn."""
     out = []
     for s, w in enumerate(serving):
         demand = np.asarray([w.demand_at(t) for t in range(horizon_hours)], dtype=float)
@@ -221,7 +236,14 @@ def build_serving_options(serving: tuple[ServingWorkload, ...], fleet: Fleet, ca
                 continue
             g_per_kwh = np.asarray(intensity[region.grid_zone][:horizon_hours], dtype=float)
             for cluster in region.clusters:
-                for accelerator, rps in w.throughput_rps.items():
+                for key, rps in w.throughput_rps.items():
+                    accelerator, profile_name = split_key(key)
+                    if profile_name is not None:
+                        option = _mig_option(s, w, region, cluster, accelerator, profile_name,
+                                             float(rps), catalog, g_per_kwh)
+                        if option is not None:
+                            options.append(option)
+                        continue
                     gpus = gpus_per_replica(w, accelerator)
                     have = cluster.capacity_gpus.get(accelerator, 0)
                     if gpus is None or have < gpus:
@@ -243,9 +265,46 @@ def build_serving_options(serving: tuple[ServingWorkload, ...], fleet: Fleet, ca
                                 accelerator=accelerator, gpu_hours=float(gpus)),
                             operational_kg=kwh * g_per_kwh / 1000.0,
                             max_replicas=have // gpus))
+        pieces = (announced or {}).get(w.name)
+        if pieces and move_penalty > 0:
+            used = {(a.cluster, a.accelerator, a.purchase) for a in pieces}
+            options = [o if (o.cluster, o.accelerator, o.purchase) in used else
+                       replace(o, penalty_per_hour=move_penalty / SERVING_MOVE_HOURS)
+                       for o in options]
         out.append(ServingOptions(workload=w, options=tuple(options), demand_rps=demand,
                                   why_none="" if options else _why_none(w, fleet, catalog)))
     return tuple(out)
+
+
+def split_key(key: str) -> tuple[str, str | None]:
+    """``"A100-80GB:3g.40gb"`` -> ("A100-80GB", "3g.40gb"); ``"H100"`` -> ("H100", None)."""
+    accelerator, _, profile_name = key.partition(":")
+    return accelerator, profile_name or None
+
+
+def _mig_option(s: int, w: ServingWorkload, region: Region, cluster, accelerator: str,
+                profile_name: str, rps: float, catalog: Catalog,
+                g_per_kwh: np.ndarray) -> ServingOption | None:
+    """A replica on one MIG instance: on-demand (a partitioned GPU is not spot), charged
+    its profile's share of a GPU-hour; None when the cluster has no such GPU, the profile
+    is too small for the model, or there is no price."""
+    from planner.mig_pools import MIG_POOL_UTILISATION
+
+    p = mig.profile(accelerator, profile_name)
+    have = cluster.capacity_gpus.get(accelerator, 0)
+    offer = _cheapest(catalog, region, accelerator, Purchase.ON_DEMAND)
+    if have < 1 or p.memory_gb < w.model_memory_gb or offer is None:
+        return None
+    kwh = p.power_share * energy.energy_kwh(accelerator=accelerator, gpus=1, hours=1.0,
+                                            utilisation=MIG_POOL_UTILISATION, pue=region.pue)
+    return ServingOption(
+        workload=s, region=region, cluster=cluster.name, accelerator=accelerator,
+        purchase=Purchase.ON_DEMAND, offer=offer, gpus_per_replica=0, throughput_rps=rps,
+        usd_per_hour=offer.usd_per_gpu_hour * p.price_share, kwh_per_hour=kwh,
+        embodied_kg_per_hour=p.price_share * energy.embodied_kg_co2e(
+            accelerator=accelerator, gpu_hours=1.0),
+        operational_kg=kwh * g_per_kwh / 1000.0, max_replicas=have * p.max_instances,
+        profile=p)
 
 
 def _why_none(w: ServingWorkload, fleet: Fleet, catalog: Catalog) -> str:
@@ -259,9 +318,10 @@ def _why_none(w: ServingWorkload, fleet: Fleet, catalog: Catalog) -> str:
         return (f"latency: no allowed region is within {w.latency_slo_ms:g} ms of all its users "
                 f"(nearest: {best.name}, {rtt:.0f} ms to {user}, {basis}); relax latency_slo_ms "
                 "or split the users into one serving workload per geography")
+    whole = [a for a in w.throughput_rps if split_key(a)[1] is None]
     if not any(gpus_per_replica(w, a) is not None
                and c.capacity_gpus.get(a, 0) >= gpus_per_replica(w, a)
-               for r in near for c in r.clusters for a in w.throughput_rps):
+               for r in near for c in r.clusters for a in whole):
         return (f"capacity: no cluster within its latency SLO has enough "
                 f"{'/'.join(w.throughput_rps)} GPUs for a {w.model_memory_gb:g} GB model")
     return "pricing: no offer in the catalog for its accelerators in the regions its SLOs allow"

@@ -33,6 +33,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from planner import mig_pools
 from planner.capacity import Capacity, Ledger, Resource
 from planner.domain import HOUR, Assignment, Purchase, Unplaced, WorkloadKind
 from planner.objective import SCALE, Weights, from_int
@@ -84,9 +85,13 @@ def demand_milli(so: ServingOptions, t: int) -> int:
 
 
 def replica_scores(o: ServingOption, weights: Weights) -> np.ndarray:
-    """Integer score of one replica-hour of ``o`` by slot."""
+    """Integer score of one replica-hour of ``o`` by slot (0 on a MIG profile: the pool's
+    layout variables pay for the partitioned GPUs, planner/mig_pools.py)."""
+    if o.profile is not None:
+        return np.full(len(o.operational_kg), round(o.penalty_per_hour * SCALE), dtype=np.int64)
     kg = o.operational_kg + o.embodied_kg_per_hour
-    return np.rint((weights.usd * o.usd_per_hour + weights.kg * kg) * SCALE).astype(np.int64)
+    return np.rint((weights.usd * o.usd_per_hour + weights.kg * kg + o.penalty_per_hour)
+                   * SCALE).astype(np.int64)
 
 
 def penalty_per_milli(so: ServingOptions, weights: Weights, priority: int = 0) -> int:
@@ -94,8 +99,10 @@ def penalty_per_milli(so: ServingOptions, weights: Weights, priority: int = 0) -
     to serve it, plus ``priority`` / 1000, so that leaving one request/s unserved for an
     hour costs more than leaving any training workload unplaced (``priority`` = the
     largest unplaced penalty M_j of the training side). Live traffic comes first."""
-    worst = max((float(replica_scores(o, weights).max()) / thr_milli(o) for o in so.options),
-                default=1.0)
+    def full(o):  # what a replica costs, whoever pays for it
+        kg = o.operational_kg + o.embodied_kg_per_hour
+        return float((weights.usd * o.usd_per_hour + weights.kg * kg).max()) * SCALE
+    worst = max((full(o) / thr_milli(o) for o in so.options), default=1.0)
     return int(math.ceil(10 * max(worst, 1e-3))) + 1 + priority // MILLI
 
 
@@ -123,7 +130,7 @@ def greedy(serving_options: tuple[ServingOptions, ...], ledger: Ledger,
             need = demand_milli(so, t)
             if need <= 0:
                 continue
-            ranked = sorted(range(len(so.options)),
+            ranked = sorted((i for i, o in enumerate(so.options) if o.profile is None),
                             key=lambda i: (scores[i][t] / thr_milli(so.options[i]), i))
             on_demand = [i for i in ranked if so.options[i].purchase is Purchase.ON_DEMAND]
             placed: dict[int, int] = defaultdict(int)
@@ -222,9 +229,15 @@ class Block:
 
     replicas: list[tuple[ServingPlacement, object]]  # (unit placement, int var)
     unserved: list[tuple[int, int, object]]  # (workload, slot, int var)
+    pools: mig_pools.PoolVars | None = None
+
+    def layouts(self, solver) -> dict:
+        return {} if self.pools is None else self.pools.read(solver)
 
     def hint(self, model, placements: list[ServingPlacement],
-             serving_options: tuple[ServingOptions, ...]) -> None:
+             serving_options: tuple[ServingOptions, ...], layouts=None) -> None:
+        if self.pools is not None:
+            self.pools.hint(model, layouts or {})
         hinted = {(p.workload, id(p.option), p.slot): p.replicas for p in placements}
         for p, v in self.replicas:
             model.add_hint(v, hinted.get((p.workload, id(p.option), p.slot), 0))
@@ -244,7 +257,7 @@ class Block:
 def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: Weights,
                  capacity_terms: Callable[[Resource, int, object, int, int], None],
                  objective_terms: list[tuple[object, int]], priority: int = 0,
-                 slots: range | None = None) -> Block:
+                 slots: range | None = None, pools: tuple = ()) -> Block:
     """Variables and constraints (S1)-(S3); capacity terms and objective terms are handed
     back through ``capacity_terms(resource, t, var, gpus, max_gpus)`` and appended to
     ``objective_terms``."""
@@ -270,7 +283,9 @@ def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: We
                 v = model.new_int_var(0, ub, f"r{s}_{oi}_{t}")
                 block.replicas.append((ServingPlacement(option=o, slot=t, replicas=1), v))
                 objective_terms.append((v, int(scores[oi][t])))
-                capacity_terms(o.resource, t, v, o.gpus_per_replica, ub * o.gpus_per_replica)
+                if o.gpus_per_replica:
+                    capacity_terms(o.resource, t, v, o.gpus_per_replica,
+                                   ub * o.gpus_per_replica)
                 terms.append((v, o))
             u = model.new_int_var(0, d, f"u{s}_{t}")
             block.unserved.append((s, t, u))
@@ -289,12 +304,18 @@ def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: We
             if need > 0:
                 for g in regions:
                     model.add(served(lambda o, g=g: o.region.name != g) >= need)
+    if pools:
+        horizon = max(len(so.demand_rps) for so in serving_options)
+        block.pools = mig_pools.add_to_model(
+            model, pools, block.replicas, weights,
+            slots if slots is not None else range(horizon), capacity_terms, objective_terms)
     return block
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SlotsResult:
     placements: tuple[ServingPlacement, ...]
+    layouts: dict  # MIG layouts chosen (planner/mig_pools.py); {} without pools
     objective: float  # score units, unserved demand at its penalty
     bound: float  # a lower bound on that objective given the capacity
     optimal_slots: int
@@ -304,12 +325,13 @@ class SlotsResult:
 
 def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
                 weights: Weights, *, priority: int, time_limit_s: float, workers: int,
-                hint: list[ServingPlacement]) -> SlotsResult:
+                hint: list[ServingPlacement], pools: tuple = ()) -> SlotsResult:
     """The serving part alone, one small CP-SAT model per hourly slot.
 
     Exact as a decomposition: a replica holds GPUs in its own slot only, so with training
     left out the slots share nothing. Each slot model gets an equal share of the time
-    limit and starts from the hint's replicas of that slot."""
+    limit and starts from the hint's replicas of that slot. With MIG pools the layouts
+    hold for the whole window and couple the slots: one model over all of them."""
     import time
 
     from ortools.sat.python import cp_model
@@ -320,50 +342,56 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
     for p in hint:
         by_slot[p.slot].append(p)
     placements: list[ServingPlacement] = []
+    layouts: dict = {}
     objective = bound = 0.0
     optimal = 0
-    for t in range(horizon):
+    groups = [range(0, horizon)] if pools else [range(t, t + 1) for t in range(horizon)]
+    for k, group in enumerate(groups):
+        t = group.start
         model = cp_model.CpModel()
-        terms: dict[Resource, tuple[list, list]] = {}
+        terms: dict[tuple[Resource, int], tuple[list, list]] = {}
         obj: list[tuple[object, int]] = []
 
-        def add_capacity(resource, _t, v, gpus, _max, terms=terms) -> None:
-            entry = terms.setdefault(resource, ([], []))
+        def add_capacity(resource, slot, v, gpus, _max, terms=terms) -> None:
+            entry = terms.setdefault((resource, slot), ([], []))
             entry[0].append(v)
             entry[1].append(gpus)
 
         block = add_to_model(model, serving_options, weights, add_capacity, obj, priority,
-                             slots=range(t, t + 1))
+                             slots=group, pools=pools)
         if not block.unserved:
             continue
-        for resource, (variables, gpus) in terms.items():
+        for (resource, slot), (variables, gpus) in terms.items():
             model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
-                      <= capacity.at(resource, t))
+                      <= capacity.at(resource, slot))
         model.minimize(cp_model.LinearExpr.weighted_sum([v for v, _ in obj],
                                                          [c for _, c in obj]))
-        hinted = {(p.workload, id(p.option)): p.replicas for p in by_slot.get(t, [])}
+        hinted = {(p.workload, id(p.option), p.slot): p.replicas
+                  for slot in group for p in by_slot.get(slot, [])}
         for p, v in block.replicas:
-            model.add_hint(v, hinted.get((p.workload, id(p.option)), 0))
+            model.add_hint(v, hinted.get((p.workload, id(p.option), p.slot), 0))
+        if block.pools is not None:
+            block.pools.hint(model, {})
         solver = cp_model.CpSolver()
         left = time_limit_s - (time.perf_counter() - t0)
-        solver.parameters.max_time_in_seconds = max(0.05, left / (horizon - t))
+        solver.parameters.max_time_in_seconds = max(0.05, left / (len(groups) - k))
         solver.parameters.num_workers = int(workers)
         solver.parameters.random_seed = 0
         code = solver.solve(model)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             placements.extend(block.read(solver))
+            layouts = block.layouts(solver)
             objective += from_int(solver.objective_value)
             bound += from_int(solver.best_objective_bound)
             optimal += code == cp_model.OPTIMAL
-        else:  # no solution in time: the hint's replicas of this slot stand
-            mine = by_slot.get(t, [])
+        else:  # no solution in time: the hint's replicas of these slots stand
+            mine = [p for slot in group for p in by_slot.get(slot, [])]
             placements.extend(mine)
-            value = objective_of(serving_options, mine, weights, priority,
-                                 slots=range(t, t + 1))
+            value = objective_of(serving_options, mine, weights, priority, slots=group)
             objective += value
             bound += value if code == cp_model.INFEASIBLE else 0.0
-    return SlotsResult(placements=tuple(placements), objective=objective, bound=bound,
-                       optimal_slots=optimal, slots=horizon,
+    return SlotsResult(placements=tuple(placements), layouts=layouts, objective=objective,
+                       bound=bound, optimal_slots=optimal, slots=len(groups),
                        wall_s=time.perf_counter() - t0)
 
 
@@ -468,7 +496,8 @@ def baseline(serving_options: tuple[ServingOptions, ...], ledger: Ledger,
     out = []
     for so in serving_options:
         w = so.workload
-        candidates = [o for o in so.options if o.purchase is Purchase.ON_DEMAND]
+        candidates = [o for o in so.options
+                      if o.purchase is Purchase.ON_DEMAND and o.profile is None]
         if not candidates:
             continue
         for t in range(len(so.demand_rps)):

@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from planner import baselines as base
-from planner import joint, serving_model
+from planner import joint, mig_pools, serving_model
 from planner.capacity import Ledger, capacity_table
 from planner.check import assert_valid
 from planner.domain import (
@@ -71,7 +71,8 @@ def plan(
     workload_options = build_options(problem)
     serving_options = build_serving_options(
         problem.serving, problem.fleet, problem.catalog, problem.horizon_hours,
-        intensity_arrays(problem)) if problem.serving else ()
+        intensity_arrays(problem), announced=problem.announced,
+        move_penalty=problem.move_penalty) if problem.serving else ()
     capacity = capacity_table(problem.fleet, problem.reserved_gpus)
     runs, serving_runs = _baseline_runs(problem, workload_options, serving_options, capacity)
     workers = workers or default_workers()
@@ -83,9 +84,12 @@ def plan(
         # baseline; CP-SAT starts from it, so the plan is never worse than any of them
         return _training_hint(workload_options, cap, w, limits, runs, problem)
 
+    pools = mig_pools.pools(serving_options, problem.catalog, intensity_arrays(problem),
+                            problem.horizon_hours) if serving_options else ()
     solution = joint.solve(workload_options, serving_options, capacity,
                            problem.horizon_hours + problem.lookahead_hours, w, hint=hint,
-                           limits=limits, time_limit_s=time_limit_s, workers=workers)
+                           limits=limits, time_limit_s=time_limit_s, workers=workers,
+                           pools=pools)
     placements, replicas = solution.placements, solution.replicas
     objective_value, bound = solution.objective, solution.bound
     gap = (abs(objective_value - bound) / max(abs(objective_value), 1e-9)
@@ -96,7 +100,10 @@ def plan(
     for p in sorted(runs["run_now"].placements, key=lambda p: p.start):
         first_now.setdefault(p.workload, p)
 
+    horizon = range(problem.horizon_hours)
     ledger = Ledger(serving_model.with_serving(capacity, replicas))
+    for (resource, t), gpus in mig_pools.reserved(solution.layouts, horizon).items():
+        ledger.take(resource, t, 1, gpus)
     for p in placements:
         ledger.take(p.option.resource, p.start, p.option.slots,
                     p.units * workload_options[p.workload].gpus_per_unit)
@@ -105,10 +112,14 @@ def plan(
                     + next_best(p, workload_options[p.workload], ledger, w,
                                 LimitLedger(limits), horizon_start=problem.horizon_start))
         for p in sorted(placements, key=lambda p: (p.start, problem.workloads[p.workload].name))
-    ) + tuple(serving_model.assignments(
+    )
+    serving_assignments = serving_model.assignments(
         replicas, serving_options, problem.horizon_start,
         lambda p, hours: serving_model.explain(p, hours, serving_options[p.workload],
-                                               problem.fleet, w)))
+                                               problem.fleet, w))
+    assignments += tuple(serving_assignments) + tuple(mig_pools.headroom(
+        pools, solution.layouts, serving_assignments, problem.horizon_start,
+        problem.horizon_hours))
     plan_ = Plan(
         created_at=created_at or datetime.now(UTC),
         horizon_start=problem.horizon_start,
@@ -126,6 +137,8 @@ def plan(
             num_constraints=solution.num_constraints, workers=workers,
             time_limit_s=time_limit_s),
         provenance=_provenance(problem),
+        mig_layouts=mig_pools.decisions(pools, solution.layouts, problem.horizon_start,
+                                        problem.horizon_hours),
     )
     assert_valid(plan_, problem)
     return plan_

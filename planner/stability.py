@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from planner.domain import HOUR, Assignment, Plan, Purchase
+from planner.domain import WorkloadKind, HOUR, Assignment, Plan, Purchase
 from planner.problem import PlanningProblem
 
 
@@ -96,12 +96,21 @@ def changes(previous: tuple[Announced, ...], plan: Plan,
     out = [Change(workload=a.workload, kind=ChangeKind.STARTED,
                   detail=f"running since {a.start:%m-%dT%H:%MZ}, fixed") for a in started]
     started_names = {a.workload for a in started}
+    always_on = {a.workload for a in plan.assignments if a.kind is not WorkloadKind.TRAINING}
     for name in sorted(set(before) | set(after)):
         if name in started_names:
             continue
         old, new = before.get(name, []), after.get(name, [])
         if not old:
             out.append(Change(workload=name, kind=ChangeKind.NEW))
+        elif name in always_on and new:
+            # serving follows demand hour by hour: what counts is where it runs
+            where_o = sorted({f"{a.region}/{a.accelerator}/{a.purchase}" for a in old})
+            where_n = sorted({f"{a.region}/{a.accelerator}/{a.purchase}" for a in new})
+            added = sorted(set(where_n) - set(where_o))
+            out.append(Change(workload=name, kind=ChangeKind.MOVED,
+                              detail=f"now also on {', '.join(added)}") if added
+                       else Change(workload=name, kind=ChangeKind.UNCHANGED))
         elif not new:
             out.append(Change(workload=name, kind=ChangeKind.DROPPED,
                               detail="no longer in the plan (unplaced or withdrawn)"))

@@ -153,3 +153,20 @@ def test_baselines_include_serving_on_demand_in_the_home_region():
     # 4 replicas x 6 h x 3.0 USD per GPU-hour
     assert run_now.totals.cost_usd == pytest.approx(72.0)
     assert result.totals.cost_usd <= run_now.totals.cost_usd + 1e-9
+
+
+def test_a_replan_keeps_serving_where_it_was_announced():
+    from planner.stability import Announced, ChangeKind
+    # two equally good regions: whichever the first plan picks, the re-plan keeps it
+    offers = (offer("clean", "A100-80GB", 3.0, 1.2) + offer("near", "A100-80GB", 3.0, 1.2)
+              + offer("dirty", "A100-80GB", 3.0, 1.2))
+    p = _problem([service(allowed_regions=("clean", "near", "dirty"), on_demand_floor=1.0)],
+                 offers=offers)
+    first = plan(p, objective=Objective.COST, time_limit_s=5, workers=2)
+    previous = tuple(Announced(workload=a.workload, region=a.region, cluster=a.cluster,
+                               accelerator=a.accelerator, purchase=a.purchase, start=a.start,
+                               end=a.end, gpus=a.gpus) for a in first.assignments)
+    again = plan(p, objective=Objective.COST, time_limit_s=5, workers=2, previous=previous)
+    assert violations(again, p) == []
+    assert {c.kind for c in again.changes} == {ChangeKind.UNCHANGED}
+    assert ({a.region for a in again.assignments} == {a.region for a in first.assignments})
