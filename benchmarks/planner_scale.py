@@ -1,12 +1,14 @@
 """Scale of the CP-SAT planner on a generated fleet: figures, never assertions.
 
     python benchmarks/planner_scale.py N [--time-limit S] [--workers W] [--seed K]
+                                         [--serving-share 0.2]
 
-Generates N training jobs on 20 regions x 4 accelerators x 48 hourly slots
-(6 candidate regions per job, spot for checkpointing jobs) and prints one
-line: N, model variables, constraints, status, objective, bound, gap %,
-wall time of the whole plan (options, baselines, model, solve, check), and
-the peak resident memory of the process.
+Generates N workloads on 20 regions x 4 accelerators x 48 hourly slots: training jobs
+(6 candidate regions per job, spot for checkpointing jobs) and, with --serving-share,
+that share of serving workloads (latency SLO, on-demand floor, failover, MIG profiles on
+H100/A100). Prints one line: N, model variables, constraints, status, objective, bound,
+gap %, wall time of the whole plan (options, baselines, model, solve, check), and the
+peak resident memory of the process.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--serving-share", type=float, default=0.0)
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    problem = generated_problem(args.n, seed=args.seed)
+    problem = generated_problem(args.n, seed=args.seed, serving_share=args.serving_share)
     generated_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     result = plan(problem, objective=Objective.BALANCED, time_limit_s=args.time_limit,
@@ -41,11 +44,14 @@ def main() -> None:
     wall_s = time.perf_counter() - t1
     s = result.solver
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("N,variables,constraints,status,objective,bound,gap_pct,solve_s,plan_wall_s,"
-          "unplaced,peak_rss_mib,generate_s")
-    print(f"{args.n},{s.num_variables},{s.num_constraints},{s.status},{s.objective:.2f},"
+    print("N,serving,variables,constraints,status,objective,bound,gap_pct,solve_s,"
+          "plan_wall_s,unplaced,mig_gpus,peak_rss_mib,generate_s")
+    print(f"{args.n},{len(problem.serving)},{s.num_variables},{s.num_constraints},{s.status},{s.objective:.2f},"
           f"{s.bound:.2f},{100 * s.gap:.3f},{s.wall_s:.1f},{wall_s:.1f},{len(result.unplaced)},"
+          f"{sum(m.gpus for m in result.mig_layouts)},"
           f"{peak_mib:.0f},{generated_s:.1f}")
+    for u in result.unplaced[:5]:
+        print(f"# unplaced {u.workload}: {u.reason[:160]}")
     run_now = result.baselines["run_now"].totals
     print(f"# vs run_now: cost {100 * (result.totals.cost_usd / run_now.cost_usd - 1):+.1f} %, "
           f"emissions {100 * (result.totals.emissions_kg / run_now.emissions_kg - 1):+.1f} %")

@@ -76,10 +76,10 @@ def violations(plan: Plan, problem: PlanningProblem) -> list[str]:
         elif assigned_gpus[name] == w.gpus and name in unplaced:
             found.append(f"{name}: fully assigned but also reported unplaced")
     found.extend(_capacity("plan", plan.assignments, problem))
-    for limit in problem.limits:  # budgets cap training work (planner/serving_model.py)
-        used = sum(limit.value(cost_usd=a.cost_usd, emissions_kg=a.emissions_kg)
-                   for a in plan.assignments if a.kind is WorkloadKind.TRAINING
-                   and limit.applies(workloads[a.workload]))
+    for limit in problem.limits:  # team budgets cap training (planner/serving_model.py),
+        used = sum(limit.value(cost_usd=a.cost_usd, emissions_kg=a.emissions_kg)  # caps all
+                   for a in plan.assignments if limit.team is None or (
+                       a.kind is WorkloadKind.TRAINING and limit.applies(workloads[a.workload])))
         if used > limit.cap * (1 + 1e-9) + 1e-9:
             found.append(f"{limit.label}: {used:,.3f} planned > cap {limit.cap:,.3f}")
     found.extend(_totals("plan", plan.totals, plan.assignments))

@@ -28,15 +28,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from planner import mig_pools, serving_model
 from planner.capacity import Capacity, Ledger
 from planner.domain import SolverStatus
-from planner.limits import Limit
+from planner.limits import Limit, LimitKind, within
 from planner.lp import Relaxation
 from planner.model import objective_of, penalty_of, solve_model, unit_scores
-from planner.objective import SCALE, Weights, from_int
+from planner.domain import Objective
+from planner.objective import SCALE, Weights, from_int, weights
 from planner.options import WorkloadOptions
 from planner.placement import Placement
 from planner.serving import ServingOptions
@@ -53,7 +54,7 @@ LP_MAX_COLUMNS = 250_000
 # Shares of the time limit when there is both training and serving (steps 1-2); the
 # polish gets what is left when that is at least POLISH_MIN_S seconds.
 TRAINING_SHARE = 0.4
-SERVING_SHARE = 0.1
+SERVING_SHARE = 0.3
 POLISH_MIN_S = 1.0
 # Up to this many training literals the polish keeps them all, so its CP-SAT bound is
 # global and tighter than B_T + B_S (it sees the coupling). Measured on the demo (36 jobs,
@@ -61,7 +62,7 @@ POLISH_MIN_S = 1.0
 # for B_T + B_S, with the decomposition's plan at 3,668.4.
 POLISH_ALL_LITERALS = 60_000
 
-Hint = Callable[[Capacity], list[Placement]]
+Hint = Callable[[Capacity, tuple[Limit, ...]], list[Placement]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,16 +105,26 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
         relaxation = Relaxation(workload_options, capacity, n_slots,
                                 [[a / SCALE for a in row] for row in int_scores],
                                 [from_int(penalty_of(row)) for row in int_scores],
-                                seed=hint(capacity), limits=limits)
+                                seed=hint(capacity, limits), limits=limits)
 
     def train(cap: Capacity, seconds: float, *, global_bound: bool) -> _Part:
-        start = hint(cap)
+        start = hint(cap, limits)
         return _training(workload_options, relaxation, cap, n_slots, w, start, limits,
                          seconds, workers, global_bound=global_bound)
 
+    # Under a whole-plan cap (a Pareto point's kgCO2e) serving takes its cleanest plan and
+    # training the rest of the cap: the cap then holds whenever any plan can meet it, as
+    # the front's caps lie above its cleanest plan; the cost of that serving plan is not
+    # traded against the cap (a documented simplification).
+    serving_w = w
+    if any(limit.team is None and limit.kind is LimitKind.KG_CO2E for limit in limits):
+        serving_w = weights(Objective.CARBON, 0.0)
+    elif any(limit.team is None for limit in limits):
+        serving_w = weights(Objective.COST, 0.0)
+
     def serve(cap: Capacity, seconds: float) -> serving_model.SlotsResult:
-        greedy = serving_model.greedy(serving_options, _ledger(cap), w)
-        return serving_model.solve_slots(serving_options, cap, w, priority=priority,
+        greedy = serving_model.greedy(serving_options, _ledger(cap), serving_w)
+        return serving_model.solve_slots(serving_options, cap, serving_w, priority=priority,
                                          time_limit_s=seconds, workers=workers, hint=greedy,
                                          pools=pools)
 
@@ -145,12 +156,20 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
 
     alone = serve(capacity, left(SERVING_SHARE))  # (1)
     replicas, layouts = list(alone.placements), alone.layouts
+    # a whole-plan cap (a Pareto point's kgCO2e, planner/pareto.py) holds for training
+    # what serving leaves of it; team budgets cap training alone (serving_model.py)
+    whole_plan = any(limit.team is None for limit in limits)
+    if whole_plan:
+        limits = _less_serving(limits, replicas, layouts, pools, len(horizon))
     t_a = train(leaves(capacity, replicas, layouts), left(TRAINING_SHARE),
                 global_bound=False)  # (2)
     placements, objective = t_a.placements, t_a.value + value(replicas, layouts)
-    bound = (relaxation.value if relaxation is not None else math.nan) + alone.bound
+    # (serving's own bound is in other units when it ran under the cap's weights: 0 then)
+    bound = ((relaxation.value if relaxation is not None else math.nan)
+             + (alone.bound if serving_w == w else 0.0))
     remaining = time_limit_s - (time.perf_counter() - t0)
-    if remaining >= POLISH_MIN_S and objective - bound > 1e-6 * max(1.0, abs(objective)):
+    if (remaining >= POLISH_MIN_S and not whole_plan
+            and objective - bound > 1e-6 * max(1.0, abs(objective))):
         placements, replicas, layouts, objective, joint_bound = _polish(
             workload_options, serving_options, capacity, n_slots, w,
             None if n_literals <= POLISH_ALL_LITERALS else relaxation, placements,
@@ -161,6 +180,17 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
     return Solution(placements=placements, replicas=replicas, layouts=layouts,
                     objective=objective, bound=bound, status=SolverStatus.OPTIMAL if proven else SolverStatus.FEASIBLE,
                     num_variables=t_a.num_variables, num_constraints=t_a.num_constraints)
+
+
+def _less_serving(limits: tuple[Limit, ...], replicas: list[ServingPlacement], layouts: dict,
+                  pools: tuple, horizon_hours: int) -> tuple[Limit, ...]:
+    """Whole-plan caps less what the serving plan already uses of them."""
+    usd = sum(p.cost_usd for p in replicas if p.option.profile is None)
+    kg = sum(p.operational_kg + p.embodied_kg for p in replicas if p.option.profile is None)
+    mig_usd, mig_kg = mig_pools.totals(pools, layouts, horizon_hours)
+    used = {LimitKind.USD: usd + mig_usd, LimitKind.KG_CO2E: kg + mig_kg}
+    return tuple(replace(limit, cap=max(0.0, limit.cap - used[limit.kind]))
+                 if limit.team is None else limit for limit in limits)
 
 
 def _ledger(capacity: Capacity) -> Ledger:
@@ -186,9 +216,10 @@ def _training(workload_options, relaxation, capacity: Capacity, n_slots: int, w:
     hint_value = objective_of(hint, workload_options, w)
     allowed, bound, exact = None, math.nan, False
     if relaxation is not None:
-        rounded = relaxation.rounded(capacity, w)  # respects capacity and limits
+        rounded = relaxation.rounded(capacity, w)  # respects capacity and the LP's limits
         rounded_value = objective_of(rounded, workload_options, w)
-        if rounded_value < hint_value:
+        if rounded_value < hint_value and within(
+                limits, rounded, [wo.workload for wo in workload_options]):
             hint, hint_value = rounded, rounded_value
         restriction = relaxation.restrict(upper_bound=hint_value, seed_size=len(hint),
                                           max_columns=LP_MAX_COLUMNS)

@@ -133,9 +133,11 @@ class PoolVars:
 
 
 def add_to_model(model, pools_: tuple[Pool, ...], replicas: list, weights: Weights,
-                 slots: range, capacity_terms, objective_terms: list) -> PoolVars:
+                 slots: range, capacity_terms, objective_terms: list, *,
+                 drain: bool = True) -> PoolVars:
     """Layout variables, (M1) supply per profile and slot, (M2) their GPUs in the capacity
-    rows, and their cost. ``replicas``: (ServingPlacement of one replica, its variable)."""
+    rows, and their cost. ``replicas``: (ServingPlacement of one replica, its variable).
+    ``drain`` False leaves out the drain cost (a relaxation, for per-slot bounds)."""
     from ortools.sat.python import cp_model
 
     by_profile: dict[tuple[tuple[str, str], str, int], list] = defaultdict(list)
@@ -146,16 +148,17 @@ def add_to_model(model, pools_: tuple[Pool, ...], replicas: list, weights: Weigh
     for pool in pools_:
         scores = pool.gpu_scores(weights)
         window = int(scores[slots.start:slots.stop].sum())
-        drain = int(round(MIG_DRAIN_HOURS * float(scores.mean())))
+        drain_cost = int(round(MIG_DRAIN_HOURS * float(scores.mean()))) if drain else 0
         for lay in pool.layouts:
             key = key_of(lay)
             n = model.new_int_var(0, pool.gpus, f"mig_{pool.cluster}_{pool.accelerator}_{key}")
             pv.n[(pool.resource, key)] = n
             objective_terms.append((n, window))
-            current = pool.current.get(key, 0)
-            new = model.new_int_var(0, pool.gpus, f"migd_{pool.cluster}_{key}")
-            model.add(new >= n - current)
-            objective_terms.append((new, drain))
+            if drain_cost:
+                current = pool.current.get(key, 0)
+                new = model.new_int_var(0, pool.gpus, f"migd_{pool.cluster}_{key}")
+                model.add(new >= n - current)
+                objective_terms.append((new, drain_cost))
             for t in slots:
                 capacity_terms(pool.resource, t, n, 1, pool.gpus)
         model.add(cp_model.LinearExpr.sum([pv.n[(pool.resource, key_of(lay))]
@@ -242,3 +245,20 @@ def headroom(pools_: tuple[Pool, ...], layouts: Layouts, replica_assignments: li
                     f"({repartitioned} re-partitioned, {MIG_DRAIN_HOURS:g} h drain each); "
                     "this line carries their idle and stranded slices")))
     return out
+
+
+def totals(pools_: tuple[Pool, ...], layouts: Layouts, horizon_hours: int) -> tuple[float, float]:
+    """(USD, kgCO2e) the partitioned GPUs cost over the window, drain time included."""
+    usd = kg = 0.0
+    for pool in pools_:
+        by_key = layouts.get(pool.resource, {})
+        gpus = sum(by_key.values())
+        if not gpus:
+            continue
+        drained = sum(max(0, n - pool.current.get(key, 0)) for key, n in by_key.items())
+        gpu_hours = gpus * horizon_hours + MIG_DRAIN_HOURS * drained
+        usd += gpu_hours * pool.offer.usd_per_gpu_hour
+        kg += (gpus * float(pool.operational_kg[:horizon_hours].sum())
+               + MIG_DRAIN_HOURS * drained * float(pool.operational_kg.mean())
+               + gpu_hours * pool.embodied_kg_per_gpu_hour)
+    return usd, kg

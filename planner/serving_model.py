@@ -257,7 +257,7 @@ class Block:
 def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: Weights,
                  capacity_terms: Callable[[Resource, int, object, int, int], None],
                  objective_terms: list[tuple[object, int]], priority: int = 0,
-                 slots: range | None = None, pools: tuple = ()) -> Block:
+                 slots: range | None = None, pools: tuple = (), drain: bool = True) -> Block:
     """Variables and constraints (S1)-(S3); capacity terms and objective terms are handed
     back through ``capacity_terms(resource, t, var, gpus, max_gpus)`` and appended to
     ``objective_terms``."""
@@ -308,7 +308,8 @@ def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: We
         horizon = max(len(so.demand_rps) for so in serving_options)
         block.pools = mig_pools.add_to_model(
             model, pools, block.replicas, weights,
-            slots if slots is not None else range(horizon), capacity_terms, objective_terms)
+            slots if slots is not None else range(horizon), capacity_terms, objective_terms,
+            drain=drain)
     return block
 
 
@@ -330,11 +331,13 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
 
     Exact as a decomposition: a replica holds GPUs in its own slot only, so with training
     left out the slots share nothing. Each slot model gets an equal share of the time
-    limit and starts from the hint's replicas of that slot. With MIG pools the layouts
-    hold for the whole window and couple the slots: one model over all of them."""
-    import time
+    limit and starts from the hint's replicas of that slot.
 
-    from ortools.sat.python import cp_model
+    MIG layouts hold for the whole window and couple the slots. The per-slot models then
+    choose layouts per slot without drain cost, a relaxation whose bounds still add up
+    to a valid bound; the slot-wise largest layout counts make a valid window plan, and
+    one model over all slots improves it with half the time."""
+    import time
 
     t0 = time.perf_counter()
     horizon = max((len(so.demand_rps) for so in serving_options), default=0)
@@ -342,57 +345,85 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
     for p in hint:
         by_slot[p.slot].append(p)
     placements: list[ServingPlacement] = []
-    layouts: dict = {}
-    objective = bound = 0.0
+    per_slot_layouts: list[dict] = []
+    bound = 0.0
     optimal = 0
-    groups = [range(0, horizon)] if pools else [range(t, t + 1) for t in range(horizon)]
-    for k, group in enumerate(groups):
-        t = group.start
-        model = cp_model.CpModel()
-        terms: dict[tuple[Resource, int], tuple[list, list]] = {}
-        obj: list[tuple[object, int]] = []
-
-        def add_capacity(resource, slot, v, gpus, _max, terms=terms) -> None:
-            entry = terms.setdefault((resource, slot), ([], []))
-            entry[0].append(v)
-            entry[1].append(gpus)
-
-        block = add_to_model(model, serving_options, weights, add_capacity, obj, priority,
-                             slots=group, pools=pools)
-        if not block.unserved:
-            continue
-        for (resource, slot), (variables, gpus) in terms.items():
-            model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
-                      <= capacity.at(resource, slot))
-        model.minimize(cp_model.LinearExpr.weighted_sum([v for v, _ in obj],
-                                                         [c for _, c in obj]))
-        hinted = {(p.workload, id(p.option), p.slot): p.replicas
-                  for slot in group for p in by_slot.get(slot, [])}
-        for p, v in block.replicas:
-            model.add_hint(v, hinted.get((p.workload, id(p.option), p.slot), 0))
-        if block.pools is not None:
-            block.pools.hint(model, {})
-        solver = cp_model.CpSolver()
+    budget = time_limit_s / 2 if pools else time_limit_s
+    for t in range(horizon):
+        left = budget - (time.perf_counter() - t0)
+        found, replicas, layouts, slot_bound, proven = _solve_group(
+            serving_options, capacity, weights, priority, range(t, t + 1), pools,
+            by_slot.get(t, []), {}, max(0.05, left / (horizon - t)), workers, drain=False)
+        placements.extend(replicas)
+        per_slot_layouts.append(layouts)
+        bound += slot_bound
+        optimal += proven
+    window = range(horizon)
+    layouts = _largest(per_slot_layouts)
+    objective = (objective_of(serving_options, placements, weights, priority)
+                 + mig_pools.value(pools, layouts, weights, window))
+    if pools and horizon:
         left = time_limit_s - (time.perf_counter() - t0)
-        solver.parameters.max_time_in_seconds = max(0.05, left / (len(groups) - k))
-        solver.parameters.num_workers = int(workers)
-        solver.parameters.random_seed = 0
-        code = solver.solve(model)
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            placements.extend(block.read(solver))
-            layouts = block.layouts(solver)
-            objective += from_int(solver.objective_value)
-            bound += from_int(solver.best_objective_bound)
-            optimal += code == cp_model.OPTIMAL
-        else:  # no solution in time: the hint's replicas of these slots stand
-            mine = [p for slot in group for p in by_slot.get(slot, [])]
-            placements.extend(mine)
-            value = objective_of(serving_options, mine, weights, priority, slots=group)
-            objective += value
-            bound += value if code == cp_model.INFEASIBLE else 0.0
+        found, replicas, joint_layouts, _, proven = _solve_group(
+            serving_options, capacity, weights, priority, window, pools, placements, layouts,
+            max(0.5, left), workers, drain=True)
+        value = (objective_of(serving_options, replicas, weights, priority)
+                 + mig_pools.value(pools, joint_layouts, weights, window))
+        if found and value < objective - 1e-9:
+            placements, layouts, objective = replicas, joint_layouts, value
     return SlotsResult(placements=tuple(placements), layouts=layouts, objective=objective,
-                       bound=bound, optimal_slots=optimal, slots=len(groups),
+                       bound=bound, optimal_slots=optimal, slots=horizon,
                        wall_s=time.perf_counter() - t0)
+
+
+def _largest(per_slot: list[dict]) -> dict:
+    """Slot-wise largest GPU count of every layout of every pool: supplies every slot."""
+    out: dict = defaultdict(dict)
+    for layouts in per_slot:
+        for resource, by_key in layouts.items():
+            for key, gpus in by_key.items():
+                out[resource][key] = max(out[resource].get(key, 0), gpus)
+    return dict(out)
+
+
+def _solve_group(serving_options, capacity: Capacity, weights: Weights, priority: int,
+                 group: range, pools: tuple, hint: list[ServingPlacement], hint_layouts: dict,
+                 seconds: float, workers: int, *, drain: bool):
+    """(found, replicas, layouts, bound, proven optimal) of the serving model over ``group``;
+    without a solution the hint's replicas stand (and its layouts)."""
+    from ortools.sat.python import cp_model
+
+    model = cp_model.CpModel()
+    terms: dict[tuple[Resource, int], tuple[list, list]] = {}
+    obj: list[tuple[object, int]] = []
+
+    def add_capacity(resource, slot, v, gpus, _max) -> None:
+        entry = terms.setdefault((resource, slot), ([], []))
+        entry[0].append(v)
+        entry[1].append(gpus)
+
+    block = add_to_model(model, serving_options, weights, add_capacity, obj, priority,
+                         slots=group, pools=pools, drain=drain)
+    if not block.unserved:
+        return True, [], {}, 0.0, True
+    for (resource, slot), (variables, gpus) in terms.items():
+        model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
+                  <= capacity.at(resource, slot))
+    model.minimize(cp_model.LinearExpr.weighted_sum([v for v, _ in obj], [c for _, c in obj]))
+    hinted = {(p.workload, id(p.option), p.slot): p.replicas for p in hint}
+    for p, v in block.replicas:
+        model.add_hint(v, hinted.get((p.workload, id(p.option), p.slot), 0))
+    if block.pools is not None:
+        block.pools.hint(model, hint_layouts)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.random_seed = 0
+    code = solver.solve(model)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return (True, block.read(solver), block.layouts(solver),
+                from_int(solver.best_objective_bound), code == cp_model.OPTIMAL)
+    return False, list(hint), dict(hint_layouts), 0.0, False
 
 
 # -- read-back: assignments, unplaced demand, baselines ----------------------------------------
@@ -452,12 +483,18 @@ def unplaced(serving_options: tuple[ServingOptions, ...], placements: list[Servi
         if not hours:
             continue
         peak = max(hours, key=lambda t: short[t])
-        resources = sorted({f"{o.cluster}/{o.accelerator}" for o in so.options})
-        out.append(Unplaced(workload=so.workload.name, reason=(
-            f"capacity: {sum(short) / MILLI:,.1f} request-hours/s of its demand, its on-demand "
-            f"floor or its failover share unmet in {len(hours)} h (worst "
-            f"{short[peak] / MILLI:,.1f} rps at {horizon_start + peak * HOUR:%m-%dT%H:%MZ}); "
-            f"{', '.join(resources[:6])} are full there")))
+        w = so.workload
+        regions = sorted({o.region.name for o in so.options})
+        where = (f"{sum(short) / MILLI:,.1f} rps·h unmet in {len(hours)} h (worst "
+                 f"{short[peak] / MILLI:,.1f} rps at {horizon_start + peak * HOUR:%m-%dT%H:%MZ})")
+        if w.failover_fraction > 0 and len(regions) < 2:
+            reason = (f"availability: a failover share needs a second region within its SLOs, "
+                      f"only {regions[0]} qualifies; {where}; lower failover_fraction or relax "
+                      "latency_slo_ms / allowed_regions")
+        else:
+            resources = sorted({f"{o.cluster}/{o.accelerator}" for o in so.options})
+            reason = (f"capacity: {where}; {', '.join(resources[:6])} are full there")
+        out.append(Unplaced(workload=w.name, reason=reason))
     return out
 
 

@@ -79,10 +79,10 @@ def plan(
     t0 = time.perf_counter()
     limits = problem.limits
 
-    def hint(cap) -> list[Placement]:
+    def hint(cap, limits_now) -> list[Placement]:
         # the best valid plan at hand: the objective-aware greedy or a capacity-aware
         # baseline; CP-SAT starts from it, so the plan is never worse than any of them
-        return _training_hint(workload_options, cap, w, limits, runs, problem)
+        return _training_hint(workload_options, cap, w, limits_now, runs, problem)
 
     pools = mig_pools.pools(serving_options, problem.catalog, intensity_arrays(problem),
                             problem.horizon_hours) if serving_options else ()

@@ -170,3 +170,17 @@ def test_a_replan_keeps_serving_where_it_was_announced():
     assert violations(again, p) == []
     assert {c.kind for c in again.changes} == {ChangeKind.UNCHANGED}
     assert ({a.region for a in again.assignments} == {a.region for a in first.assignments})
+
+
+def test_pareto_caps_hold_for_the_whole_plan_with_serving():
+    from planner.limits import Limit, LimitKind
+    from planner.pareto import pareto_front
+    jobs = [job(f"j{i}", gpus=2, hours=3, deadline_h=6, checkpoint_h=1) for i in range(3)]
+    p = _problem([service()], jobs=jobs)
+    front = pareto_front(p, points=3, time_limit_s=4, workers=1)
+    capped = [point for point in front if point.emissions_cap_kg is not None]
+    assert capped
+    for point in capped:
+        limit = Limit(kind=LimitKind.KG_CO2E, cap=point.emissions_cap_kg)
+        assert violations(point.plan, dataclasses.replace(p, limits=(limit,))) == []
+        assert point.plan.totals.emissions_kg <= point.emissions_cap_kg * (1 + 1e-6)
