@@ -1,0 +1,1 @@
+"""The dashboard pages (st.Page files), one per page."""
