@@ -95,7 +95,11 @@ def _settled(page) -> None:
     page.wait_for_selector("h1", timeout=120_000)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                            timeout=120_000)
-    page.wait_for_timeout(500)
+    # placeholders of elements still being drawn must be gone before the screenshot
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
+        timeout=60_000)
+    page.wait_for_timeout(1500)
 
 
 def test_every_page_loads_in_chromium_without_an_error(sync_playwright, server, demo_url):
