@@ -25,7 +25,7 @@ from rich.console import Console
 from app import plan_json
 from app.carbon_io import CarbonMode, parse_traces
 from app.commands import carbon as carbon_commands
-from app.commands import dashboard, forecast, prices, release, serve
+from app.commands import dashboard, forecast, prices, release, replay, serve
 from app.errors import InputError
 from app.exits import fail as _fail
 from app.problem_io import EXAMPLES, load_problem
@@ -216,6 +216,7 @@ carbon_commands.register(app)
 serve.register(app)
 release.register(app)
 dashboard.register(app)
+replay.register(app)
 
 
 def main() -> None:
