@@ -13,6 +13,7 @@ Fleet file::
           - name: use1-gpu
             capacity: {H100: 16, A10G: 32}   # GPUs the planner may use
             mig: {H100: {"3g.40gb+4g.40gb": 2}}   # optional: MIG layouts running now
+            spot_capacity: {H100: 8}  # optional: at most 8 of its H100s on spot
         market:                      # optional, for the market-based figure
           {clean_share: 0.6, residual_mix_g_per_kwh: 420, source: "PPA 2026"}
 
@@ -111,6 +112,8 @@ class ClusterIn(_Strict):
     capacity: dict[str, StrictInt]
     # MIG layouts running now: accelerator -> {"3g.40gb+4g.40gb": GPUs}
     mig: dict[str, dict[str, StrictInt]] = {}
+    # at most this many GPUs on spot, by accelerator (spot pools are smaller than on-demand)
+    spot_capacity: dict[str, StrictInt] = {}
 
     @field_validator("capacity")
     @classmethod
@@ -347,8 +350,15 @@ def fleet_from_data(data: Any, source: str) -> Fleet:
                     raise InputError(
                         str(path), f"cluster {c.name!r}: unknown accelerator {accelerator!r}",
                         field="capacity", fix=f"use one of {', '.join(sorted(known_accelerators))}")
+            for accelerator, gpus in c.spot_capacity.items():
+                if not 0 <= gpus <= c.capacity.get(accelerator, 0):
+                    raise InputError(
+                        str(path), f"cluster {c.name!r}: spot_capacity {accelerator} = {gpus} "
+                        f"is outside 0..{c.capacity.get(accelerator, 0)} (its capacity)",
+                        field="spot_capacity", fix="cap spot at most at the cluster's GPUs")
             clusters.append(Cluster(name=c.name, region=r.name, capacity_gpus=dict(c.capacity),
-                                    mig_layouts=_mig_layouts(str(path), c)))
+                                    mig_layouts=_mig_layouts(str(path), c),
+                                    spot_capacity_gpus=dict(c.spot_capacity)))
         try:
             market = (None if r.market is None else
                       MarketInstruments.from_mapping(r.market, where=f"region {r.name!r}"))

@@ -84,7 +84,7 @@ def independent_greedy(problem: PlanningProblem, workload_options: tuple[Workloa
                 best = candidate
         if best is not None:
             _, o, s = best
-            blind.take(o.resource, s, o.slots, wo.units * wo.gpus_per_unit)
+            blind.take(o.resources, s, o.slots, wo.units * wo.gpus_per_unit)
     unplaced = sum(1 for j, wo in enumerate(workload_options) if placed[j] < wo.units)
     return BaselineRun(placements=tuple(placements), deadline_misses=0,
                        overbooked_gpu_h=blind.overload_gpu_hours(), unplaced=unplaced)
@@ -123,16 +123,16 @@ def _admit(problem: PlanningProblem, intents: list[Intent], unplaced: int) -> Ba
         if option is None:
             unplaced += 1
             continue
-        wished.take(option.resource, intent.start, option.slots, units * gpus_per_unit)
+        wished.take(option.resources, intent.start, option.slots, units * gpus_per_unit)
         placed, missed = 0, False
         for s in option.starts:
             if placed == units:
                 break
-            free = ledger.free(option.resource, s, option.slots) // gpus_per_unit
+            free = ledger.free(option.resources, s, option.slots) // gpus_per_unit
             take = min(units - placed, free)
             if take <= 0:
                 continue
-            ledger.take(option.resource, s, option.slots, take * gpus_per_unit)
+            ledger.take(option.resources, s, option.slots, take * gpus_per_unit)
             placements.append(Placement(option=option, start=s, units=take))
             placed += take
             end = problem.horizon_start + s * HOUR + option.runtime_h * HOUR

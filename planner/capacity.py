@@ -37,14 +37,27 @@ class Capacity:
 def capacity_table(fleet: Fleet,
                    reserved: Mapping[tuple[Resource, int], int] | None = None) -> Capacity:
     """The fleet's GPUs per resource, less ``reserved`` (GPUs per resource and slot)."""
-    return Capacity(base={(cluster.name, accelerator): gpus
-                          for cluster in fleet.clusters
-                          for accelerator, gpus in cluster.capacity_gpus.items()},
-                    reserved=dict(reserved or {}))
+    base = {(cluster.name, accelerator): gpus for cluster in fleet.clusters
+            for accelerator, gpus in cluster.capacity_gpus.items()}
+    base.update({spot_pool(cluster.name, accelerator): gpus for cluster in fleet.clusters
+                 for accelerator, gpus in cluster.spot_capacity_gpus.items()})
+    return Capacity(base=base, reserved=dict(reserved or {}))
+
+
+def _many(resource) -> tuple[Resource, ...]:
+    """A resource, or the resources an option uses at once (its GPUs and, on spot where
+    a cluster caps spot separately, its spot pool): always a tuple of resources."""
+    return resource if isinstance(resource[0], tuple) else (resource,)
+
+
+def spot_pool(cluster: str, accelerator: str) -> Resource:
+    """The resource that caps a cluster's spot GPUs of one accelerator."""
+    return (cluster, f"{accelerator}@spot")
 
 
 class Ledger:
-    """GPUs in use per resource and slot; answers 'does this fit?'."""
+    """GPUs in use per resource and slot; answers 'does this fit?'. Each method takes one
+    resource or a tuple of them (all must have room; all are taken)."""
 
     def __init__(self, capacity: Capacity) -> None:
         self.capacity = capacity
@@ -52,18 +65,23 @@ class Ledger:
         for (resource, t), gpus in capacity.reserved.items():
             self.used[resource][t] += gpus
 
-    def free(self, resource: Resource, start: int, slots: int) -> int:
-        used = self.used[resource]
-        peak = max((used[t] for t in range(start, start + slots)), default=0)
-        return self.capacity.get(resource, 0) - peak
+    def free(self, resource, start: int, slots: int) -> int:
+        out = None
+        for r in _many(resource):
+            used = self.used[r]
+            peak = max((used[t] for t in range(start, start + slots)), default=0)
+            room = self.capacity.get(r, 0) - peak
+            out = room if out is None else min(out, room)
+        return out
 
-    def fits(self, resource: Resource, start: int, slots: int, gpus: int) -> bool:
+    def fits(self, resource, start: int, slots: int, gpus: int) -> bool:
         return self.free(resource, start, slots) >= gpus
 
-    def take(self, resource: Resource, start: int, slots: int, gpus: int) -> None:
-        used = self.used[resource]
-        for t in range(start, start + slots):
-            used[t] += gpus
+    def take(self, resource, start: int, slots: int, gpus: int) -> None:
+        for r in _many(resource):
+            used = self.used[r]
+            for t in range(start, start + slots):
+                used[t] += gpus
 
     def overload_gpu_hours(self) -> int:
         """GPU-hours above capacity, summed over resources and slots (reservations count)."""

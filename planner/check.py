@@ -15,7 +15,8 @@ options, so a modelling bug shows up here as a violation:
 - serving (planner/check_serving.py): replicas in regions that residency and the
   latency SLO allow, on whole GPUs enough for the model; served requests/s per hour
   meet the demand, the on-demand floor and the failover share unless reported unplaced;
-- GPUs per (cluster, accelerator, hour) never exceed capacity, in the plan
+- GPUs per (cluster, accelerator, hour) never exceed capacity, nor spot GPUs a
+  cluster's separate spot cap, in the plan
   and in each capacity-aware baseline; team budgets and emission caps hold;
 - cost, energy, operational and embodied emissions of each assignment match
   a recomputation, and every total is the sum of its assignments.
@@ -176,16 +177,24 @@ def _capacity(label: str, assignments: Iterable[Assignment], problem: PlanningPr
     used: dict[tuple[str, str, int], int] = defaultdict(int)
     for ((cluster, accelerator), t), gpus in problem.reserved_gpus.items():
         used[(cluster, accelerator, t)] += gpus
+    spot_caps = {(c.name, f"{a}@spot"): gpus for c in problem.fleet.clusters
+                 for a, gpus in c.spot_capacity_gpus.items()}
+    capacity.update(spot_caps)
     for a in assignments:
         first = math.floor((a.start - problem.horizon_start) / HOUR)
         last = math.ceil((a.end - problem.horizon_start) / HOUR - 1e-9)
+        spot = (a.cluster, f"{a.accelerator}@spot")
         for t in range(first, last):
             used[(a.cluster, a.accelerator, t)] += a.gpus
+            if a.purchase is Purchase.SPOT and spot in spot_caps:
+                used[(*spot, t)] += a.gpus
     return [f"{label}: capacity {cluster}/{accelerator} slot {t}: {gpus} GPUs > "
             f"{capacity.get((cluster, accelerator), 0)}"
             for (cluster, accelerator, t), gpus in sorted(used.items())
             if gpus > capacity.get((cluster, accelerator), 0)
-            and any(a.cluster == cluster and a.accelerator == accelerator for a in assignments)]
+            and any(a.cluster == cluster and a.accelerator in (accelerator,
+                                                               accelerator.removesuffix("@spot"))
+                    for a in assignments)]
 
 
 def _totals(label: str, totals: Totals, assignments: Iterable[Assignment]) -> list[str]:

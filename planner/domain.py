@@ -90,10 +90,13 @@ class Cluster:
     capacity_gpus: Mapping[str, int]  # accelerator -> GPUs the planner may use
     # MIG layouts the cluster runs now: accelerator -> {sorted profile names: GPUs}
     mig_layouts: Mapping[str, Mapping[tuple[str, ...], int]] = field(default_factory=dict)
+    # at most this many of its GPUs on spot, by accelerator (absent: no separate cap)
+    spot_capacity_gpus: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _freeze(self, "capacity_gpus")
         _freeze(self, "mig_layouts")
+        _freeze(self, "spot_capacity_gpus")
         for accelerator, gpus in self.capacity_gpus.items():
             if gpus < 0:
                 raise ValueError(f"cluster {self.name!r}: capacity for {accelerator} is negative")

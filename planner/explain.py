@@ -106,10 +106,10 @@ def next_best(p: Placement, wo: WorkloadOptions, ledger: Ledger, weights: Weight
         why = "costs more on the objective"
     else:
         o = p.option
-        ledger.take(o.resource, p.start, o.slots, -p.units * wo.gpus_per_unit)
-        fits = ledger.fits(alt.option.resource, alt.start, alt.option.slots,
+        ledger.take(o.resources, p.start, o.slots, -p.units * wo.gpus_per_unit)
+        fits = ledger.fits(alt.option.resources, alt.start, alt.option.slots,
                            p.units * wo.gpus_per_unit)
-        ledger.take(o.resource, p.start, o.slots, p.units * wo.gpus_per_unit)
+        ledger.take(o.resources, p.start, o.slots, p.units * wo.gpus_per_unit)
         if not fits:
             why = f"ruled out by capacity ({alt.option.cluster}/{alt.option.accelerator} is full)"
         elif spent is not None and spent.limits:

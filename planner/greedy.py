@@ -70,13 +70,13 @@ def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: Capacity, *,
         remaining = wo.units
         for r in ranked.tolist():
             o, s = wo.options[option_ix[r]], int(starts[r])
-            units = min(remaining, ledger.free(o.resource, s, o.slots) // wo.gpus_per_unit)
+            units = min(remaining, ledger.free(o.resources, s, o.slots) // wo.gpus_per_unit)
             room = spent.room(wo.workload, o, s) if limits else None
             if room is not None:
                 units = min(units, room)
             if units <= 0:
                 continue
-            ledger.take(o.resource, s, o.slots, units * wo.gpus_per_unit)
+            ledger.take(o.resources, s, o.slots, units * wo.gpus_per_unit)
             spent.take(wo.workload, o, s, units)
             placements.append(Placement(option=o, start=s, units=units))
             remaining -= units

@@ -52,7 +52,7 @@ def place_one(problem: PlanningProblem, plan: Plan, workload: TrainingWorkload, 
         for s in o.starts:
             p = Placement(option=o, start=s, units=1)
             score = p.score(w)
-            if (best is None or score < best[0]) and ledger.fits(o.resource, s, o.slots, whole.gpus):
+            if (best is None or score < best[0]) and ledger.fits(o.resources, s, o.slots, whole.gpus):
                 best = (score, p)
     if best is None:
         return Unplaced(workload=workload.name,

@@ -203,9 +203,9 @@ def _with_training(capacity: Capacity, placements: list[Placement],
     reserved = dict(capacity.reserved)
     for p in placements:
         gpus = p.units * workload_options[p.workload].gpus_per_unit
-        for t in range(p.start, p.start + p.option.slots):
-            key = (p.option.resource, t)
-            reserved[key] = reserved.get(key, 0) + gpus
+        for r in p.option.resources:
+            for t in range(p.start, p.start + p.option.slots):
+                reserved[(r, t)] = reserved.get((r, t), 0) + gpus
     return Capacity(base=capacity.base, reserved=reserved)
 
 

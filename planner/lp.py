@@ -137,7 +137,7 @@ class Relaxation:
         t0 = time.perf_counter()
         self.workload_options, self.scores, self.horizon = workload_options, scores, horizon
         self.limits = limits
-        self.resources = sorted({o.resource for wo in workload_options for o in wo.options})
+        self.resources = sorted({r for wo in workload_options for o in wo.options for r in o.resources})
         units = np.asarray([wo.units for wo in workload_options])
         lp = self._lp = _Lp(len(workload_options), units, self.resources, capacity, horizon,
                             [limit.int_cap() / SCALE for limit in limits])
@@ -177,12 +177,12 @@ class Relaxation:
         spent = LimitLedger(self.limits)
 
         def fits(wo, o, s, want: int) -> int:
-            units = min(want, ledger.free(o.resource, s, o.slots) // wo.gpus_per_unit)
+            units = min(want, ledger.free(o.resources, s, o.slots) // wo.gpus_per_unit)
             room = spent.room(wo.workload, o, s)
             return units if room is None else min(units, room)
 
         def take(wo, o, s, units: int) -> None:
-            ledger.take(o.resource, s, o.slots, units * wo.gpus_per_unit)
+            ledger.take(o.resources, s, o.slots, units * wo.gpus_per_unit)
             spent.take(wo.workload, o, s, units)
         left = [wo.units for wo in self.workload_options]
         placements: list[Placement] = []
@@ -231,8 +231,8 @@ class Relaxation:
         j, oi, s = c
         wo = self.workload_options[j]
         o = wo.options[oi]
-        rows = [j] + [self._lp.row_of(o.resource, t) for t in range(s, s + o.slots)]
-        coeffs = [1.0] + [float(wo.gpus_per_unit)] * o.slots
+        rows = [j] + [self._lp.row_of(r, t) for r in o.resources for t in range(s, s + o.slots)]
+        coeffs = [1.0] + [float(wo.gpus_per_unit)] * (o.slots * len(o.resources))
         for i, limit in enumerate(self.limits):
             if limit.applies(wo.workload):
                 rows.append(self._lp.first_limit_row + i)
@@ -253,7 +253,7 @@ class Relaxation:
                     if limit.applies(wo.workload)]
             for oi, o in enumerate(wo.options):
                 starts = np.arange(o.first_start, o.last_start + 1)
-                window = prefix[o.resource][starts + o.slots] - prefix[o.resource][starts]
+                window = sum(prefix[r][starts + o.slots] - prefix[r][starts] for r in o.resources)
                 rc = self.scores[j][oi] - mu - wo.gpus_per_unit * window
                 for row, limit in mine:
                     rc = rc - duals[row] * limit.unit_coefficients(o) / SCALE

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from carbon import energy
+from planner.capacity import spot_pool
 from planner.domain import HOUR, Purchase, Region, TrainingWorkload
 from planner.problem import PlanningProblem
 from pricing import spot
@@ -70,6 +71,7 @@ class Option:
     interruption_bucket: str | None = None
     # score units one unit pays for leaving what the last plan announced, by start
     penalty: np.ndarray | None = None
+    spot_capped: bool = False  # spot in a cluster that caps its spot GPUs separately
 
     def penalty_at(self, start: int) -> float:
         return 0.0 if self.penalty is None else float(self.penalty[start - self.first_start])
@@ -77,6 +79,13 @@ class Option:
     @property
     def resource(self) -> tuple[str, str]:
         return (self.cluster, self.accelerator)
+
+    @property
+    def resources(self) -> tuple[tuple[str, str], ...]:
+        """Every capacity the option uses: its GPUs, and its cluster's spot pool if capped."""
+        if self.spot_capped:
+            return (self.resource, spot_pool(self.cluster, self.accelerator))
+        return (self.resource,)
 
     @property
     def starts(self) -> range:
@@ -228,6 +237,10 @@ def _options_of(problem: PlanningProblem, j: int, w: TrainingWorkload,
                 if capacity < gpus_per_unit:
                     continue
                 for purchase in Purchase:
+                    if (purchase is Purchase.SPOT
+                            and cluster.spot_capacity_gpus.get(accelerator, gpus_per_unit)
+                            < gpus_per_unit):
+                        continue  # the cluster's spot pool is too small for one unit
                     r = best_rental(problem.catalog, region, w, accelerator, purchase,
                                     gpus_per_unit)
                     if r is None:
@@ -270,6 +283,8 @@ def _option(problem: PlanningProblem, j: int, w: TrainingWorkload, region: Regio
         penalty=_move_penalty(problem, w, cluster, accelerator, r.offer.purchase, first, last),
         interruption_bucket=(r.offer.interruption_bucket
                              if r.offer.purchase is Purchase.SPOT else None),
+        spot_capped=(r.offer.purchase is Purchase.SPOT and accelerator in next(
+            c for c in region.clusters if c.name == cluster).spot_capacity_gpus),
     )
 
 

@@ -43,6 +43,7 @@ from datetime import datetime
 import numpy as np
 
 from carbon import energy
+from planner.capacity import spot_pool
 from planner.domain import HOUR, Fleet, Purchase, Region, WorkloadKind, _finite, _freeze
 from pricing import mig
 from pricing.catalog import Catalog, Offer
@@ -191,10 +192,18 @@ class ServingOption:
     # score units a replica-hour pays for running where the last plan did not announce it
     # (planner/stability.py): move_penalty / SERVING_MOVE_HOURS
     penalty_per_hour: float = 0.0
+    spot_capped: bool = False  # spot in a cluster that caps its spot GPUs separately
 
     @property
     def resource(self) -> tuple[str, str]:
         return (self.cluster, self.accelerator)
+
+    @property
+    def resources(self) -> tuple[tuple[str, str], ...]:
+        """Every capacity a replica uses: its GPUs, and its cluster's spot pool if capped."""
+        if self.spot_capped:
+            return (self.resource, spot_pool(self.cluster, self.accelerator))
+        return (self.resource,)
 
     @property
     def partition(self) -> str:
@@ -264,7 +273,9 @@ def build_serving_options(serving: tuple[ServingWorkload, ...], fleet: Fleet, ca
                             embodied_kg_per_hour=energy.embodied_kg_co2e(
                                 accelerator=accelerator, gpu_hours=float(gpus)),
                             operational_kg=kwh * g_per_kwh / 1000.0,
-                            max_replicas=have // gpus))
+                            max_replicas=have // gpus,
+                            spot_capped=(purchase is Purchase.SPOT
+                                         and accelerator in cluster.spot_capacity_gpus)))
         pieces = (announced or {}).get(w.name)
         if pieces and move_penalty > 0:
             used = {(a.cluster, a.accelerator, a.purchase) for a in pieces}

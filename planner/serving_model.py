@@ -140,10 +140,10 @@ def greedy(serving_options: tuple[ServingOptions, ...], ledger: Ledger,
                     if want <= 0:
                         break
                     o = so.options[i]
-                    room = ledger.free(o.resource, t, 1) // o.gpus_per_replica
+                    room = ledger.free(o.resources, t, 1) // o.gpus_per_replica
                     n = min(room, math.ceil(want / thr_milli(o)))
                     if n > 0:
-                        ledger.take(o.resource, t, 1, n * o.gpus_per_replica)
+                        ledger.take(o.resources, t, 1, n * o.gpus_per_replica)
                         placed[i] += n
                         want -= n * thr_milli(o)
                 return want
@@ -216,8 +216,9 @@ def with_serving(capacity: Capacity, placements: list[ServingPlacement]) -> Capa
     """``capacity`` with the GPUs of these serving replicas reserved."""
     reserved = dict(capacity.reserved)
     for p in placements:
-        key = (p.option.resource, p.slot)
-        reserved[key] = reserved.get(key, 0) + p.replicas * p.option.gpus_per_replica
+        for r in p.option.resources:
+            key = (r, p.slot)
+            reserved[key] = reserved.get(key, 0) + p.replicas * p.option.gpus_per_replica
     return Capacity(base=capacity.base, reserved=reserved)
 
 
@@ -284,8 +285,8 @@ def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: We
                 block.replicas.append((ServingPlacement(option=o, slot=t, replicas=1), v))
                 objective_terms.append((v, int(scores[oi][t])))
                 if o.gpus_per_replica:
-                    capacity_terms(o.resource, t, v, o.gpus_per_replica,
-                                   ub * o.gpus_per_replica)
+                    for r in o.resources:
+                        capacity_terms(r, t, v, o.gpus_per_replica, ub * o.gpus_per_replica)
                 terms.append((v, o))
             u = model.new_int_var(0, d, f"u{s}_{t}")
             block.unserved.append((s, t, u))

@@ -105,7 +105,7 @@ def plan(
     for (resource, t), gpus in mig_pools.reserved(solution.layouts, horizon).items():
         ledger.take(resource, t, 1, gpus)
     for p in placements:
-        ledger.take(p.option.resource, p.start, p.option.slots,
+        ledger.take(p.option.resources, p.start, p.option.slots,
                     p.units * workload_options[p.workload].gpus_per_unit)
     assignments = tuple(
         _assignment(p, problem, explain(p, first_now.get(p.workload), problem) + "; "
@@ -156,9 +156,9 @@ def _fits(placements: list[Placement], workload_options, capacity) -> bool:
     ledger = Ledger(capacity)
     for p in placements:
         gpus = p.units * workload_options[p.workload].gpus_per_unit
-        if not ledger.fits(p.option.resource, p.start, p.option.slots, gpus):
+        if not ledger.fits(p.option.resources, p.start, p.option.slots, gpus):
             return False
-        ledger.take(p.option.resource, p.start, p.option.slots, gpus)
+        ledger.take(p.option.resources, p.start, p.option.slots, gpus)
     return True
 
 

@@ -89,3 +89,31 @@ def test_demand_history_is_forecast_and_sized_for_its_upper_band(tmp_path, share
     assert violations(result, problem) == []
     assert {a.kind for a in result.assignments} == {WorkloadKind.SERVING}
     assert not result.unplaced
+
+
+@pytest.mark.parametrize(("cluster", "words"), [
+    ({"spot_capacity": {"H100": 99}}, "spot_capacity H100 = 99 is outside 0..16"),
+    ({"mig": {"H100": {"7g.80gb+1g.10gb": 1}}}, "does not fit one H100"),
+    ({"mig": {"H100": {"9g.90gb": 1}}}, "does not exist on H100"),
+    ({"mig": {"H100": {"3g.40gb+4g.40gb": 17}}}, "17 H100 GPUs in MIG layouts, capacity 16"),
+])
+def test_bad_spot_cap_or_mig_layout_in_the_fleet_is_one_line(tmp_path, cluster, words):
+    from app.inputs import fleet_from_data
+    doc = {"regions": [{"name": "r", "provider": "gcp", "cloud_region": "europe-west2",
+                        "location": {"lat": 51.5, "lon": -0.1},
+                        "clusters": [{"name": "c", "capacity": {"H100": 16}} | cluster]}]}
+    with pytest.raises(InputError) as err:
+        fleet_from_data(doc, "fleet.yaml")
+    assert "\n" not in str(err.value) and words in str(err.value)
+
+
+def test_spot_cap_and_current_mig_layout_are_read():
+    from app.inputs import fleet_from_data
+    doc = {"regions": [{"name": "r", "provider": "gcp", "cloud_region": "europe-west2",
+                        "location": {"lat": 51.5, "lon": -0.1},
+                        "clusters": [{"name": "c", "capacity": {"H100": 16},
+                                      "spot_capacity": {"H100": 4},
+                                      "mig": {"H100": {"4g.40gb+3g.40gb": 2}}}]}]}
+    (cluster,) = fleet_from_data(doc, "fleet.yaml").clusters
+    assert cluster.spot_capacity_gpus == {"H100": 4}
+    assert cluster.mig_layouts == {"H100": {("3g.40gb", "4g.40gb"): 2}}

@@ -115,7 +115,7 @@ def test_every_page_loads_in_chromium_without_an_error(sync_playwright, server, 
                 page.goto(f"{server}/{'' if name == 'overview' else name}")
                 _settled(page)
                 if name not in ("overview", "teams"):
-                    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+                    page.wait_for_selector(".js-plotly-plot", timeout=180_000)
                 page.screenshot(path=str(shots / f"{name}.png"))
                 assert page.locator("h1").first.inner_text() == title
                 assert page.locator('[data-testid="stException"]').count() == 0, name
