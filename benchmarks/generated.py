@@ -28,8 +28,7 @@ PROVIDERS = ("aws", "gcp", "azure")
 METROS = ((39.0, -77.5), (45.6, -121.2), (32.8, -96.8), (53.3, -6.3), (50.1, 8.7),
           (51.5, -0.1), (35.7, 139.7), (1.35, 103.8), (19.1, 72.9), (-33.9, 151.2))
 # whole-GPU throughput (requests/s of a 20 GB model) and the MIG profile it fits
-SERVING = {"H100": (120.0, "3g.40gb"), "A100-80GB": (70.0, "3g.40gb"), "L4": (18.0, None),
-           "T4": (8.0, None)}
+SERVING = {"H100": (120.0, "3g.40gb"), "A100-80GB": (70.0, "3g.40gb"), "L4": (18.0, None)}
 
 
 def generated_problem(n_jobs: int, *, n_regions: int = 20, horizon_hours: int = 48,
