@@ -83,7 +83,6 @@ from carbon.intensity import known_zones
 from carbon.zones import zone_for
 from planner.domain import Cluster, Fleet, Region, TrainingWorkload
 from planner.limits import Limit, LimitKind
-from planner.serving import GPU_MEMORY_GB, ServingWorkload, UserLocation, split_key
 from pricing import mig
 from pricing.catalog import Catalog, Purchase
 
@@ -508,72 +507,4 @@ def workloads_from_data(data: Any, source: str, fleet: Fleet, *,
             allowed_regions=tuple(w.allowed_regions), gang=w.gang,
             checkpoint_interval_h=values["checkpoint_interval"],
             restart_overhead_h=values["restart_overhead"], utilisation=w.utilisation))
-    return tuple(out)
-
-
-def load_serving(path: Path, fleet: Fleet, *, start: datetime,
-                 horizon_hours: int) -> tuple[ServingWorkload, ...]:
-    return serving_from_data(read_yaml(path), str(path), fleet, start=start,
-                             horizon_hours=horizon_hours, base_dir=path.parent)
-
-
-def serving_from_data(data: Any, source: str, fleet: Fleet, *, start: datetime,
-                      horizon_hours: int, base_dir: Path | None = None
-                      ) -> tuple[ServingWorkload, ...]:
-    """The ``serving:`` entries of a workloads document (demand counts from the plan start;
-    ``demand_history`` files are forecast, app/serving_io.py)."""
-    from app.serving_io import demand_from_history
-    parsed = _validated(WorkloadsIn, data, source, "workloads")
-    regions = set(fleet.region_names)
-    names = {w.name for w in parsed.workloads}
-    out = []
-    for w in parsed.serving:
-        def fail(field: str, problem: str, fix: str = "", _name: str = w.name) -> InputError:
-            return InputError(source, problem, fix=fix, workload=_name, field=field)
-
-        if w.name in names:
-            raise fail("name", "name appears twice", "give each workload a unique name")
-        names.add(w.name)
-        for key in w.throughput_rps:
-            accelerator, profile_name = split_key(key)
-            if accelerator not in GPU_MEMORY_GB:
-                raise fail("throughput_rps", f"unknown accelerator {accelerator!r}",
-                           f"use one of {', '.join(sorted(GPU_MEMORY_GB))}")
-            if profile_name is not None:
-                try:
-                    p = mig.profile(accelerator, profile_name)
-                except ValueError as exc:
-                    raise fail("throughput_rps", str(exc),
-                               "write accelerator:profile, e.g. A100-80GB:3g.40gb") from None
-                if p.memory_gb < w.model_memory_gb:
-                    raise fail("throughput_rps", f"{key} holds {p.memory_gb} GB, the model "
-                               f"needs {w.model_memory_gb:g} GB",
-                               "use a larger profile or whole GPUs")
-        for field, region in [("home_region", w.home_region)] + [
-                ("allowed_regions", r) for r in w.allowed_regions]:
-            if region not in regions:
-                raise fail(field, f"unknown region {region!r}",
-                           f"use a region name of the fleet: {', '.join(sorted(regions))}")
-        if w.latency_slo_ms is not None and not w.users:
-            raise fail("users", "a latency SLO needs the users' locations",
-                       "list users: [{name: .., lat: .., lon: ..}] or drop latency_slo_ms")
-        if w.demand_history is not None:
-            history = Path(w.demand_history)
-            if not history.is_absolute() and base_dir is not None:
-                history = base_dir / history
-            demand = demand_from_history(history, workload=w.name, level=w.demand_level,
-                                         start=start, horizon_hours=horizon_hours,
-                                         source=source)
-        elif isinstance(w.demand_rps, list):
-            demand = tuple(w.demand_rps)
-        else:
-            demand = (w.demand_rps,)
-        out.append(ServingWorkload(
-            name=w.name, team=w.team, home_region=w.home_region,
-            model_memory_gb=w.model_memory_gb, throughput_rps=dict(w.throughput_rps),
-            demand_rps=demand, latency_slo_ms=w.latency_slo_ms,
-            users=tuple(UserLocation(name=u.name, latitude=u.lat, longitude=u.lon)
-                        for u in w.users),
-            allowed_regions=tuple(w.allowed_regions), on_demand_floor=w.on_demand_floor,
-            failover_fraction=w.failover_fraction, utilisation=w.utilisation))
     return tuple(out)

@@ -6,14 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.carbon_io import CarbonMode, intensity_for
-from app.inputs import (
-    check_fleet_prices,
-    load_budgets,
-    load_fleet,
-    load_serving,
-    load_workloads,
-)
+from app.inputs import check_fleet_prices, load_budgets, load_fleet, load_workloads
 from app.load_io import reserved_from_history
+from app.serving_io import load_serving
 from carbon.sources import TraceFile
 from planner.domain import Fleet, TrainingWorkload
 from planner.limits import Limit

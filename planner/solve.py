@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from planner import baselines as base
-from planner import joint, mig_pools, serving_model
+from planner import joint, mig_pools, serving_model, serving_report
 from planner.capacity import Ledger, capacity_table
 from planner.check import assert_valid
 from planner.domain import (
@@ -113,9 +113,9 @@ def plan(
                                 LimitLedger(limits), horizon_start=problem.horizon_start))
         for p in sorted(placements, key=lambda p: (p.start, problem.workloads[p.workload].name))
     )
-    serving_assignments = serving_model.assignments(
+    serving_assignments = serving_report.assignments(
         replicas, serving_options, problem.horizon_start,
-        lambda p, hours: serving_model.explain(p, hours, serving_options[p.workload],
+        lambda p, hours: serving_report.explain(p, hours, serving_options[p.workload],
                                                problem.fleet, w))
     assignments += tuple(serving_assignments) + tuple(mig_pools.headroom(
         pools, solution.layouts, serving_assignments, problem.horizon_start,
@@ -128,7 +128,7 @@ def plan(
         carbon_price_usd_per_t=carbon_price_usd_per_t,
         assignments=assignments,
         unplaced=_unplaced(workload_options, placements, problem) + tuple(
-            serving_model.unplaced(serving_options, replicas, problem.horizon_start)),
+            serving_report.unplaced(serving_options, replicas, problem.horizon_start)),
         totals=Totals.of(assignments),
         baselines=_baselines(problem, runs, serving_runs, serving_options),
         solver=SolverReport(
@@ -164,7 +164,7 @@ def _fits(placements: list[Placement], workload_options, capacity) -> bool:
 
 def _baseline_runs(problem: PlanningProblem, workload_options, serving_options, capacity):
     """Training baselines on what each baseline's serving leaves free (serving sized first,
-    on-demand, one option per hour: planner/serving_model.baseline)."""
+    on-demand, one option per hour: planner/serving_report.baseline)."""
     keys = {
         "run_now": None,
         "cost_greedy": lambda o, t: (o.usd_per_hour / o.throughput_rps,),
@@ -173,7 +173,7 @@ def _baseline_runs(problem: PlanningProblem, workload_options, serving_options, 
     }
     runs, serving_runs = {}, {}
     for name, key in keys.items():
-        replicas = serving_model.baseline(serving_options, Ledger(capacity), key,
+        replicas = serving_report.baseline(serving_options, Ledger(capacity), key,
                                           home_only=key is None) if serving_options else []
         serving_runs[name] = replicas
         p = problem
@@ -250,8 +250,8 @@ def _baselines(problem: PlanningProblem, runs: dict[str, base.BaselineRun],
     for name, run in runs.items():
         replicas = serving_runs.get(name, [])
         assignments = _to_assignments(list(run.placements), problem) + tuple(
-            serving_model.assignments(replicas, serving_options, problem.horizon_start))
-        short = serving_model.unplaced(serving_options, replicas, problem.horizon_start)
+            serving_report.assignments(replicas, serving_options, problem.horizon_start))
+        short = serving_report.unplaced(serving_options, replicas, problem.horizon_start)
         out[name] = BaselineTotals(totals=Totals.of(assignments),
                                    deadline_misses=run.deadline_misses,
                                    overbooked_gpu_h=run.overbooked_gpu_h,

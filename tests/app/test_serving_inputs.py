@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.errors import InputError
-from app.inputs import load_fleet, serving_from_data
+from app.inputs import load_fleet
 from app.problem_io import EXAMPLES, load_problem
+from app.serving_io import serving_from_data
 from forecasting.sources.traces import alibaba_lora_requests
 from planner.check import violations
 from planner.domain import Objective, WorkloadKind
