@@ -37,6 +37,7 @@ def generated_problem(n_jobs: int, *, n_regions: int = 20, horizon_hours: int = 
     """``n_jobs`` workloads, ``serving_share`` of them serving (latency SLO to a metro,
     half with a failover share, MIG profiles on H100/A100), the rest training."""
     rng = random.Random(seed)
+    where = random.Random(seed + 1)  # locations: own stream, the training draws stay as before
     n_serving = round(n_jobs * serving_share)
     zones = sorted(default_zones())
     regions, offers = [], []
@@ -50,8 +51,8 @@ def generated_problem(n_jobs: int, *, n_regions: int = 20, horizon_hours: int = 
         lat, lon = METROS[i % len(METROS)]
         regions.append(Region(
             name=name, provider=provider, cloud_region=name, grid_zone=zones[i % len(zones)],
-            pue=1.1 + 0.1 * rng.random(), latitude=lat + rng.uniform(-2, 2),
-            longitude=lon + rng.uniform(-2, 2),
+            pue=1.1 + 0.1 * rng.random(), latitude=lat + where.uniform(-2, 2),
+            longitude=lon + where.uniform(-2, 2),
             clusters=(Cluster(name=f"{name}-c", region=name, capacity_gpus=capacity),)))
         for accelerator in capacity:
             base = ACCELERATORS[accelerator][0] * rng.uniform(0.8, 1.3)

@@ -39,6 +39,8 @@ from planner.objective import SCALE, Weights, from_int
 from planner.serving import ServingOption, ServingOptions
 
 MILLI = 1000  # requests/s -> milli-requests/s, the solver's unit of throughput
+# Least time a per-slot model is given; with less left, the hint stands for the slot.
+MIN_SLOT_S = 0.05
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -342,9 +344,14 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
     budget = time_limit_s / 2 if pools else time_limit_s
     for t in range(horizon):
         left = budget - (time.perf_counter() - t0)
+        if left < MIN_SLOT_S:
+            # out of time: the hint's replicas stand for the remaining slots (no bound)
+            placements.extend(by_slot.get(t, []))
+            continue
         found, replicas, layouts, slot_bound, proven = _solve_group(
             serving_options, capacity, weights, priority, range(t, t + 1), pools,
-            by_slot.get(t, []), {}, max(0.05, left / (horizon - t)), workers, drain=False)
+            by_slot.get(t, []), {}, max(MIN_SLOT_S, left / (horizon - t)), workers,
+            drain=False)
         placements.extend(replicas)
         per_slot_layouts.append(layouts)
         bound += slot_bound
@@ -353,11 +360,11 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
     layouts = _largest(per_slot_layouts)
     objective = (objective_of(serving_options, placements, weights, priority)
                  + mig_pools.value(pools, layouts, weights, window))
-    if pools and horizon:
-        left = time_limit_s - (time.perf_counter() - t0)
+    left = time_limit_s - (time.perf_counter() - t0)
+    if pools and horizon and left >= 2 * MIN_SLOT_S:
         found, replicas, joint_layouts, _, proven = _solve_group(
             serving_options, capacity, weights, priority, window, pools, placements, layouts,
-            max(0.5, left), workers, drain=True)
+            left, workers, drain=True)
         value = (objective_of(serving_options, replicas, weights, priority)
                  + mig_pools.value(pools, joint_layouts, weights, window))
         if found and value < objective - 1e-9:
