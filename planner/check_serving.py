@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from carbon import energy
 from planner.domain import HOUR, Assignment, Purchase, WorkloadKind
-from planner.problem import PlanningProblem
 from planner.mig_pools import MIG_DRAIN_HOURS, MIG_POOL_UTILISATION
+from planner.problem import PlanningProblem
 from planner.serving import GPU_MEMORY_GB, latency_ok
 from pricing import mig
 

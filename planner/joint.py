@@ -32,11 +32,10 @@ from dataclasses import dataclass, replace
 
 from planner import mig_pools, serving_model
 from planner.capacity import Capacity, Ledger
-from planner.domain import SolverStatus
+from planner.domain import Objective, SolverStatus
 from planner.limits import Limit, LimitKind, within
 from planner.lp import Relaxation
 from planner.model import objective_of, penalty_of, solve_model, unit_scores
-from planner.domain import Objective
 from planner.objective import SCALE, Weights, from_int, weights
 from planner.options import WorkloadOptions
 from planner.placement import Placement

@@ -148,7 +148,7 @@ def add_to_model(model, pools_: tuple[Pool, ...], replicas: list, weights: Weigh
     for pool in pools_:
         scores = pool.gpu_scores(weights)
         window = int(scores[slots.start:slots.stop].sum())
-        drain_cost = int(round(MIG_DRAIN_HOURS * float(scores.mean()))) if drain else 0
+        drain_cost = round(MIG_DRAIN_HOURS * float(scores.mean())) if drain else 0
         for lay in pool.layouts:
             key = key_of(lay)
             n = model.new_int_var(0, pool.gpus, f"mig_{pool.cluster}_{pool.accelerator}_{key}")
@@ -181,7 +181,7 @@ def value(pools_: tuple[Pool, ...], layouts: Layouts, weights: Weights, slots: r
     for pool in pools_:
         scores = pool.gpu_scores(weights)
         window = int(scores[slots.start:slots.stop].sum())
-        drain = int(round(MIG_DRAIN_HOURS * float(scores.mean())))
+        drain = round(MIG_DRAIN_HOURS * float(scores.mean()))
         for key, gpus in layouts.get(pool.resource, {}).items():
             total += gpus * window + max(0, gpus - pool.current.get(key, 0)) * drain
     return total / SCALE

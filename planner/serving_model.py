@@ -77,11 +77,11 @@ class ServingPlacement:
 
 
 def thr_milli(o: ServingOption) -> int:
-    return max(1, int(math.floor(o.throughput_rps * MILLI + 1e-9)))
+    return max(1, math.floor(o.throughput_rps * MILLI + 1e-9))
 
 
 def demand_milli(so: ServingOptions, t: int) -> int:
-    return int(math.ceil(so.demand_rps[t] * MILLI - 1e-9))
+    return math.ceil(so.demand_rps[t] * MILLI - 1e-9)
 
 
 def replica_scores(o: ServingOption, weights: Weights) -> np.ndarray:
@@ -103,7 +103,7 @@ def penalty_per_milli(so: ServingOptions, weights: Weights, priority: int = 0) -
         kg = o.operational_kg + o.embodied_kg_per_hour
         return float((weights.usd * o.usd_per_hour + weights.kg * kg).max()) * SCALE
     worst = max((full(o) / thr_milli(o) for o in so.options), default=1.0)
-    return int(math.ceil(10 * max(worst, 1e-3))) + 1 + priority // MILLI
+    return math.ceil(10 * max(worst, 1e-3)) + 1 + priority // MILLI
 
 
 def replica_bound(so: ServingOptions, o: ServingOption, t: int) -> int:
@@ -135,7 +135,7 @@ def greedy(serving_options: tuple[ServingOptions, ...], ledger: Ledger,
             on_demand = [i for i in ranked if so.options[i].purchase is Purchase.ON_DEMAND]
             placed: dict[int, int] = defaultdict(int)
 
-            def fill(candidates: list[int], want: int) -> int:
+            def fill(candidates: list[int], want: int, so=so, t=t, placed=placed) -> int:
                 for i in candidates:
                     if want <= 0:
                         break
@@ -284,7 +284,7 @@ def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: We
             block.unserved.append((s, t, u))
             objective_terms.append((u, penalty))
 
-            def served(keep: Callable[[ServingOption], bool]):
+            def served(keep: Callable[[ServingOption], bool], terms=terms, u=u):
                 chosen = [(v, o) for v, o in terms if keep(o)]
                 return cp_model.LinearExpr.weighted_sum(
                     [v for v, _ in chosen] + [u], [thr_milli(o) for _, o in chosen] + [1])

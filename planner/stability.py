@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from planner.domain import WorkloadKind, HOUR, Assignment, Plan, Purchase
+from planner.domain import HOUR, Assignment, Plan, Purchase, WorkloadKind
 from planner.problem import PlanningProblem
 
 

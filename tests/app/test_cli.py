@@ -64,7 +64,7 @@ def test_demo_serves_every_service_every_hour_within_its_slos(demo_plan):
     doc = yaml.safe_load((EXAMPLES / "workloads.yaml").read_text())
     serving = [a for a in demo_plan["assignments"] if a["kind"] == "serving"]
     assert {a["workload"] for a in serving} == {s["name"] for s in doc["serving"]}
-    start = datetime.fromisoformat(demo_plan["horizon"]["start"].replace("Z", "+00:00"))
+    start = datetime.fromisoformat(demo_plan["horizon"]["start"])
     for s in doc["serving"]:
         demand = s["demand_rps"] if isinstance(s["demand_rps"], list) else [s["demand_rps"]]
         served = [0.0] * 48
@@ -72,9 +72,9 @@ def test_demo_serves_every_service_every_hour_within_its_slos(demo_plan):
         for a in serving:
             if a["workload"] != s["name"]:
                 continue
-            first = int((datetime.fromisoformat(a["start"].replace("Z", "+00:00")) - start)
+            first = int((datetime.fromisoformat(a["start"]) - start)
                         .total_seconds() // 3600)
-            last = int((datetime.fromisoformat(a["end"].replace("Z", "+00:00")) - start)
+            last = int((datetime.fromisoformat(a["end"]) - start)
                        .total_seconds() // 3600)
             for t in range(first, last):
                 served[t] += a["replicas"] * s["throughput_rps"][a["accelerator"]]

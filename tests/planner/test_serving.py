@@ -32,8 +32,8 @@ def _regions(capacity: int = 8):
 
 
 def service(**kw) -> ServingWorkload:
-    base = dict(name="chat", team="t", home_region="dirty", model_memory_gb=40.0,
-                throughput_rps={"A100-80GB": 30.0}, demand_rps=(100.0,))
+    base = {"name": "chat", "team": "t", "home_region": "dirty", "model_memory_gb": 40.0,
+            "throughput_rps": {"A100-80GB": 30.0}, "demand_rps": (100.0,)}
     base.update(kw)
     return ServingWorkload(**base)
 
