@@ -7,6 +7,12 @@ coverage, picks one model per series and calibrates its interval widths; (4) eac
 forecast by its chosen model, fitted on at most ``history_steps`` recent steps; (5) series that
 never go below zero get forecasts clipped at zero.
 
+Defaults, measured (benchmarks/forecast_accuracy.py, benchmarks/forecast_speed.py): 3 backtest
+windows and 3 weeks of hourly fit history. On the shared cluster traces 2 windows chose
+worse models (GPU load 0.87 x seasonal naive MASE against 0.82, LoRA requests 0.78 against
+0.65) and 4 windows were no better overall (0.81, 0.68) at a third more time; 3 or 4 weeks of
+history scored the same. The backtest is most of the cost: (windows + 1) fits per series.
+
 Output intervals are central: ``lo-L`` and ``hi-L`` are the (50 - L/2) % and (50 + L/2) %
 quantiles, so ``hi-80`` is the 90 % quantile of the forecast distribution.
 """
@@ -21,12 +27,13 @@ import pandas as pd
 
 from forecasting.backtest import Backtest, run_backtest, score_columns
 from forecasting.engine import parse_engine, run_forecast
+from forecasting.ensemble import combine, fitted_models
 from forecasting.errors import ForecastError, InputDataError
 from forecasting.frame import Prepared, name_list, prepare
 from forecasting.models import BASELINE, CONSTANT, ModelName, build, parse_models
 
-DEFAULT_N_WINDOWS = 4       # backtest origins; 2 chose worse models on the shared traces
-HISTORY_CYCLES = 4          # default fit window: 4 x the longest season ...
+DEFAULT_N_WINDOWS = 3       # backtest origins (see the module doc)
+HISTORY_CYCLES = 3          # default fit window: 3 x the longest season ...
 MIN_HISTORY_STEPS = 200     # ... but never fewer steps than this
 
 
@@ -73,11 +80,12 @@ def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,)
              history_steps: int | None = None, calibrate: bool = True) -> Forecast:
     """Forecast every series of ``frame`` (``unique_id, ds, y``) ``horizon`` steps ahead.
 
-    ``models``: ``"auto"`` (seasonal_naive, stl_arima, mstl_arima), ``"all"``, or model names
-    (``forecasting.models.ModelName``); with several, each series gets the one with the
-    lowest backtest MASE. ``n_windows``: backtest origins (0 skips the backtest: the first
-    non-baseline model is used everywhere, intervals uncalibrated). ``history_steps``: fit on
-    at most this many recent steps (default 4 x the longest season, >= 200). ``engine``:
+    ``models``: ``"auto"`` (seasonal_naive, stl_ets, weekly_naive and their median),
+    ``"all"``, or model names (``forecasting.models.ModelName``); with several, each series
+    gets the one with the lowest backtest MASE. ``n_windows``: backtest origins (0 skips the
+    backtest: the first non-baseline model is used everywhere, intervals uncalibrated).
+    ``history_steps``: fit on at most this many recent steps (default 3 x the longest season,
+    >= 200). ``engine``:
     ``"local"`` or ``"ray"``. Raises ``InputDataError`` for history it cannot repair.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
@@ -153,8 +161,11 @@ def _modelled(prep: Prepared, chosen: dict[str, str], bt: Backtest | None, *, na
         for (seasons, model), uids in sorted(groups.items()):
             sub = prep.frame[prep.frame["unique_id"].isin(set(uids))]
             sub = sub.groupby("unique_id", sort=False).tail(input_size)
-            fc, failed = run_forecast(sub, [build(ModelName(model), seasons)], freq=freq,
-                                      horizon=horizon, levels=levels, engine=engine)
+            name = ModelName(model)
+            fc, failed = run_forecast(sub, [build(n, seasons) for n in fitted_models([name])],
+                                      freq=freq, horizon=horizon, levels=levels, engine=engine)
+            fc, failed = combine(fc, [name], levels, failed)
+            failed = [f for f in failed if f.model == model]
             for f in failed:
                 tried[f.unique_id].add(model)
                 nxt = next((m for m in _ranking(bt, f.unique_id, names)
@@ -179,7 +190,9 @@ def _to_values(fc: pd.DataFrame, model: str, bt: Backtest | None, levels: Sequen
     for level in levels:
         lo, hi = fc[f"{model}-lo-{level}"], fc[f"{model}-hi-{level}"]
         if bt is not None:
-            k = fc["unique_id"].map(lambda u, lv=level: bt.width_factors.get((u, model, lv), 1.0))
+            factors = {u: bt.width_factors.get((u, model, level), 1.0)
+                       for u in fc["unique_id"].unique()}
+            k = fc["unique_id"].map(factors).to_numpy(dtype=float)
             lo, hi = res["mean"] - k * (res["mean"] - lo), res["mean"] + k * (hi - res["mean"])
         res[quantile_column(level, upper=False)] = lo
         res[quantile_column(level)] = hi

@@ -11,7 +11,9 @@ Choice. For each series, the requested model with the lowest mean MASE over its 
 (ties go to the earlier model in the request); when the MASE scale is undefined (a history
 that repeats itself exactly) the MAE decides. A model that raised on a series in any window
 (statsforecast errors are isolated to the (series, model) pair) cannot be chosen for it.
-The seasonal naive baseline is always scored, so every report can compare against it, but is chosen only if requested (``auto`` does).
+The seasonal naive baseline is always scored, so every report can compare against it, but
+is chosen only if requested (``auto`` does). Combinations (``forecasting.ensemble``) are
+scored from their members' backtest forecasts: they add no fits.
 
 Calibration (split conformal on normalised residuals, cf. Romano, Patterson & Candes 2019).
 For a model with mean ``yhat`` and central interval ``[lo_L, hi_L]``, each backtest point gives
@@ -36,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.engine import Engine, Failure, run_cross_validation
+from forecasting.ensemble import combine, fitted_models
 from forecasting.frame import Prepared
 from forecasting.metrics import score_windows
 from forecasting.models import BASELINE, ModelName, build, min_train
@@ -118,9 +121,11 @@ def run_backtest(prep: Prepared, names: Sequence[ModelName], *, series: Sequence
         sub = frame[frame["unique_id"].isin(set(uids))]
         if input_size is not None:
             sub = sub.groupby("unique_id", sort=False).tail(input_size + w * horizon)
-        models = [build(name, seasons) for name in scored]
+        models = [build(name, seasons) for name in fitted_models(scored)]
         cv, failed = run_cross_validation(sub, models, freq=freq, horizon=horizon, levels=levels,
-                                  n_windows=w, input_size=input_size, engine=engine)
+                                          n_windows=w, input_size=input_size, engine=engine)
+        cv, failed = combine(cv, scored, levels, failed)
+        failed = [f for f in failed if f.model in {n.value for n in scored}]
         period = seasons[0] if seasons else 1
         all_scores.append(score_windows(
             cv, sub, model_columns={n.value: n.value for n in scored}, levels=tuple(levels),

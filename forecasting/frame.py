@@ -99,19 +99,25 @@ def _utc(ds: pd.Series, source: str, ids: pd.Series, repairs: list[str]) -> pd.S
 def _values(y: pd.Series, source: str, ids: pd.Series, repairs: list[str]) -> pd.Series:
     if pd.api.types.is_bool_dtype(y):
         y = y.astype(float)
-    num = pd.to_numeric(y, errors="coerce").astype(float)
-    bad = num.isna() & y.notna() & (y.astype(str).str.strip() != "")
-    if pd.api.types.is_object_dtype(y):
-        bad &= ~y.astype(str).str.strip().str.lower().isin({"nan", "none", "null", "na"})
-    if bad.any():
-        i = bad.idxmax()
-        raise InputDataError(source, f"value {y[i]!r} is not a number", field="y",
-                             series=str(ids[i]), fix="store plain numbers (blank for missing)")
+    if pd.api.types.is_numeric_dtype(y):
+        num = y.astype(float)
+    else:
+        num = pd.to_numeric(y, errors="coerce").astype(float)
+        suspect = num.isna() & y.notna()          # only these can be unparsable text
+        if suspect.any():
+            text = y[suspect].astype(str).str.strip().str.lower()
+            bad = (text != "") & ~text.isin({"nan", "none", "null", "na"})
+            if bad.any():
+                i = bad.idxmax()
+                raise InputDataError(source, f"value {y[i]!r} is not a number", field="y",
+                                     series=str(ids[i]),
+                                     fix="store plain numbers (blank for missing)")
     inf = np.isinf(num.to_numpy())
     if inf.any():
         bad_ids = sorted(set(ids[inf]))
         repairs.append(f"{int(inf.sum())} infinite value(s) in {name_list(bad_ids)} were treated "
                        "as missing")
+        num = num.copy()
         num[inf] = np.nan
     return num
 
@@ -187,15 +193,24 @@ def prepare(frame: pd.DataFrame, *, freq: str = "h", season_lengths: Sequence[in
 
 def _regularise(df: pd.DataFrame, *, step: pd.Timedelta, unit: str, season_lengths: tuple[int, ...],
                 source: str, repairs: list[str]) -> Prepared:
-    parts: list[pd.DataFrame] = []
     seasons: dict[str, tuple[int, ...]] = {}
     constant: list[str] = []
     nonneg: list[str] = []
     trimmed, filled, dropped_season, no_season = [], [], {}, []
     n_linear = n_seasonal = 0
-    for uid, grp in df.groupby("unique_id", sort=True):
-        ds = grp["ds"].dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
-        y = grp["y"].to_numpy(dtype=float)
+    # df is sorted by (unique_id, ds): each series is one contiguous slice of these arrays
+    ids = df["unique_id"].to_numpy()
+    all_ds = df["ds"].dt.tz_convert(None).to_numpy().astype("datetime64[ns]")
+    all_y = df["y"].to_numpy(dtype=float)
+    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    bounds = zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [len(ids)])), strict=True)
+    step64 = step.to_timedelta64()
+    out_ids: list[str] = []
+    out_ds: list[np.ndarray] = []
+    out_y: list[np.ndarray] = []
+    for lo, hi in bounds:
+        uid = str(ids[lo])
+        ds, y = all_ds[lo:hi], all_y[lo:hi]
         valid = ~np.isnan(y)
         if not valid.any():
             raise InputDataError(source, "has no numeric values at all", field="y", series=uid,
@@ -204,8 +219,6 @@ def _regularise(df: pd.DataFrame, *, step: pd.Timedelta, unit: str, season_lengt
         if first > 0 or last < len(y) - 1:
             trimmed.append(uid)
             ds, y = ds[first:last + 1], y[first:last + 1]
-        start = pd.Timestamp(ds[0]).tz_localize("UTC")
-        step64 = step.to_timedelta64()
         n = int((ds[-1] - ds[0]) // step64) + 1
         if n != len(ds) or np.isnan(y).any():
             full = np.full(n, np.nan)
@@ -235,9 +248,9 @@ def _regularise(df: pd.DataFrame, *, step: pd.Timedelta, unit: str, season_lengt
             constant.append(uid)
         if y.min() >= 0:
             nonneg.append(uid)
-        parts.append(pd.DataFrame({"unique_id": uid,
-                                   "ds": pd.date_range(start, periods=n, freq=step),
-                                   "y": y}))
+        out_ids.append(uid)
+        out_ds.append(ds if len(ds) == n else ds[0] + np.arange(n) * step64)
+        out_y.append(y)
     if trimmed:
         repairs.append(f"leading/trailing missing values dropped in {name_list(trimmed)}")
     if filled:
@@ -255,7 +268,9 @@ def _regularise(df: pd.DataFrame, *, step: pd.Timedelta, unit: str, season_lengt
     if constant:
         repairs.append(f"{name_list(constant)}: constant history; forecast is that constant with "
                        "zero-width intervals")
-    out = pd.concat(parts, ignore_index=True)
-    out["unique_id"] = out["unique_id"].astype(str)
+    lengths = [len(y) for y in out_y]
+    out = pd.DataFrame({"unique_id": np.repeat(np.array(out_ids, dtype=object), lengths),
+                        "ds": pd.DatetimeIndex(np.concatenate(out_ds)).tz_localize("UTC"),
+                        "y": np.concatenate(out_y)})
     return Prepared(frame=out, seasons=seasons, constant=frozenset(constant),
                     nonnegative=frozenset(nonneg), step=step, repairs=tuple(repairs))

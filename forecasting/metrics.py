@@ -47,35 +47,50 @@ def scales_at(history: pd.DataFrame, cutoffs: pd.DataFrame, periods: dict[str, i
     return scale.where(scale > 0)
 
 
+def _mean_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Mean of ``values`` per code in ``0..n-1``, NaN values skipped (NaN where none left)."""
+    ok = ~np.isnan(values)
+    total = np.bincount(codes[ok], weights=values[ok], minlength=n)
+    count = np.bincount(codes[ok], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
 def score_windows(cv: pd.DataFrame, history: pd.DataFrame, *, model_columns: dict[str, str],
                   levels: tuple[int, ...], periods: dict[str, int]) -> pd.DataFrame:
     """Per series and model: mean over windows of MASE and MAE, pooled coverage per level.
 
     ``cv`` is statsforecast's cross-validation output (unique_id, ds, cutoff, y and one column
     per model alias plus ``<alias>-lo-L`` / ``<alias>-hi-L``); ``model_columns`` maps our model
-    name to its alias there.
+    name to its alias there. A window whose forecast failed (NaN) has no MASE or MAE and
+    covers nothing.
     """
-    keys = cv[["unique_id", "cutoff"]].drop_duplicates().reset_index(drop=True)
-    keys["scale"] = scales_at(history, keys, periods)
-    cv = cv.merge(keys, on=["unique_id", "cutoff"], how="left")
+    cols = ["unique_id", "model", "mase", "mae", *(f"coverage-{lv}" for lv in levels), "windows"]
+    if cv.empty or not model_columns:
+        return pd.DataFrame(columns=cols)
+    window = cv.groupby(["unique_id", "cutoff"], sort=False).ngroup().to_numpy()
+    keys = cv[["unique_id", "cutoff"]].drop_duplicates().reset_index(drop=True)  # ngroup order
+    n_win = len(keys)
+    scale = scales_at(history, keys, periods).to_numpy(dtype=float)
+    series, ids = pd.factorize(keys["unique_id"], sort=True)
+    n_ser = len(ids)
+    windows = np.bincount(series, minlength=n_ser)
+    y = cv["y"].to_numpy(dtype=float)
     rows = []
     for name, col in model_columns.items():
-        err = (cv["y"] - cv[col]).abs()
-        frame = {"unique_id": cv["unique_id"], "cutoff": cv["cutoff"], "ae": err}
+        yhat = cv[col].to_numpy(dtype=float)
+        err = np.abs(y - yhat)
+        # a window's MAE: NaN if any point failed (as pandas' sum of a NaN window would not be)
+        failed = np.bincount(window, weights=np.isnan(err), minlength=n_win) > 0
+        win_mae = np.where(failed, np.nan, _mean_by(window, err, n_win))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            win_mase = np.where(scale > 0, win_mae / scale, np.nan)
+        out = {"unique_id": ids.astype(str), "model": name,
+               "mase": _mean_by(series, win_mase, n_ser), "mae": _mean_by(series, win_mae, n_ser)}
         for level in levels:
-            inside = (cv["y"] >= cv[f"{col}-lo-{level}"]) & (cv["y"] <= cv[f"{col}-hi-{level}"])
-            frame[f"coverage-{level}"] = inside.astype(float)
-        per_row = pd.DataFrame(frame)
-        win = per_row.groupby(["unique_id", "cutoff"], sort=False).mean()
-        scale = keys.set_index(["unique_id", "cutoff"])["scale"].reindex(win.index)
-        win["mase"] = win["ae"] / scale
-        agg = win.groupby(level="unique_id", sort=True).agg(
-            mase=("mase", "mean"), mae=("ae", "mean"),
-            **{f"coverage-{lv}": (f"coverage-{lv}", "mean") for lv in levels},
-            windows=("ae", "size"))
-        agg.insert(0, "model", name)
-        rows.append(agg.reset_index())
-    cols = ["unique_id", "model", "mase", "mae", *(f"coverage-{lv}" for lv in levels), "windows"]
-    if not rows:
-        return pd.DataFrame(columns=cols)
+            inside = ((y >= cv[f"{col}-lo-{level}"].to_numpy(dtype=float))
+                      & (y <= cv[f"{col}-hi-{level}"].to_numpy(dtype=float))).astype(float)
+            out[f"coverage-{level}"] = _mean_by(series, _mean_by(window, inside, n_win), n_ser)
+        out["windows"] = windows
+        rows.append(pd.DataFrame(out))
     return pd.concat(rows, ignore_index=True)[cols]

@@ -113,7 +113,7 @@ def register(app: typer.Typer) -> None:
             "--backtest", help="Print MASE and interval coverage per model and series.")] = False,
         engine: Annotated[str, typer.Option(help="local, or ray (needs the ray extra).")] = "local",
         models: Annotated[str, typer.Option(
-            help="auto, all, or comma-separated model names.")] = "auto",
+            help="auto, thorough, all, or comma-separated model names.")] = "auto",
         id_col: Annotated[str | None, typer.Option(
             "--id-col", help="Series id column (default unique_id; absent = one series).")] = None,
         time_col: Annotated[str, typer.Option("--time-col", help="Timestamp column.")] = "ds",

@@ -45,7 +45,7 @@ def test_every_series_has_a_chosen_model_with_backtest_scores(fc):
 
 def test_seasonal_models_beat_seasonal_naive_on_a_smooth_seasonal_series(fc):
     pivot = fc.scores.pivot(index="unique_id", columns="model", values="mase")
-    assert (pivot["mstl_arima"] < pivot["seasonal_naive"]).all()
+    assert (pivot["stl_ets"] < pivot["seasonal_naive"]).all()
 
 
 def test_forecast_tracks_the_daily_cycle():
@@ -95,7 +95,7 @@ def test_repairs_flow_into_the_forecast():
 def test_short_history_skips_the_backtest_and_says_so():
     out = forecast(hourly(1, days=3), horizon=48)
     assert out.scores.empty
-    assert out.chosen == {"s0": "stl_arima"}
+    assert out.chosen == {"s0": "stl_ets"}
     assert any("too short to backtest" in r for r in out.repairs)
 
 
@@ -202,5 +202,54 @@ def test_a_model_failing_on_one_series_costs_only_that_series(monkeypatch):
     assert any("'bad': stl_arima failed to fit in a backtest" in r and "optimiser diverged" in r
                for r in out.repairs)
     assert any("series 'bad': stl_arima failed to fit" in r and "seasonal_naive used instead" in r
+               for r in out.repairs)
+    assert np.isfinite(out.values["mean"]).all()
+
+
+def test_weekly_naive_repeats_last_week():
+    df = hourly(1, days=15)
+    out = forecast(df, horizon=48, models=["weekly_naive"], n_windows=0)
+    last_week = df["y"].to_numpy()[-168:-120]
+    np.testing.assert_allclose(out.values["mean"].to_numpy(), last_week)
+
+
+def test_median_is_the_pointwise_median_of_its_members_bounds_included():
+    df = hourly(1, days=15, noise=3.0)
+    members = ["seasonal_naive", "stl_ets", "weekly_naive"]
+    parts = [forecast(df, horizon=24, models=[m], n_windows=0).values for m in members]
+    out = forecast(df, horizon=24, models=["median"], n_windows=0)
+    assert out.chosen == {"s0": "median"}
+    for col in ("mean", "lo-80", "hi-80"):
+        stack = np.column_stack([p[col].to_numpy() for p in parts])
+        np.testing.assert_allclose(out.values[col].to_numpy(), np.median(stack, axis=1))
+    # the members differ, so the median is not just one of them everywhere
+    assert not all(np.allclose(out.values["mean"], p["mean"]) for p in parts)
+
+
+def test_median_is_scored_in_the_backtest_without_its_members_being_reported():
+    out = forecast(hourly(1, days=15), horizon=12, n_windows=2, models=["median"])
+    assert set(out.scores["model"]) == {"median", "seasonal_naive"}
+    assert out.scores["windows"].eq(2).all()
+    assert out.chosen == {"s0": "median"}
+
+
+def test_a_failing_member_fails_the_median_for_that_series_only(monkeypatch):
+    from forecasting import api, backtest
+
+    real_build = api.build
+
+    def fake(name, seasons):
+        if name is ModelName.STL_ETS:
+            boom = _Boom()
+            boom.alias = "stl_ets"
+            return boom
+        return real_build(name, seasons)
+
+    monkeypatch.setattr(api, "build", fake)
+    monkeypatch.setattr(backtest, "build", fake)
+    df = pd.concat([hourly(["ok"], days=15), hourly(["bad"], days=15, level=80.0)])
+    out = forecast(df, horizon=12, models=["median"], n_windows=1)
+    assert out.chosen == {"bad": "seasonal_naive", "ok": "median"}
+    assert any("'bad': median failed to fit in a backtest" in r and "member stl_ets" in r
                for r in out.repairs)
     assert np.isfinite(out.values["mean"]).all()

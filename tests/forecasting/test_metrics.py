@@ -30,6 +30,27 @@ def test_score_windows_mase_and_coverage():
     assert out.loc[0, "windows"] == 1
 
 
+def test_score_windows_averages_windows_per_series_and_skips_a_failed_window():
+    ds = pd.date_range("2024-01-01", periods=6, freq="h", tz="UTC")
+    history = pd.concat([
+        pd.DataFrame({"unique_id": "b", "ds": ds, "y": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}),
+        pd.DataFrame({"unique_id": "a", "ds": ds, "y": [0.0, 2.0, 0.0, 2.0, 1.0, 3.0]})])
+    # series a: windows at cutoffs ds[3] (ok) and ds[4] (failed: NaN); series b: one window
+    cv = pd.DataFrame({
+        "unique_id": ["a", "a", "b"], "ds": [ds[4], ds[5], ds[5]],
+        "cutoff": [ds[3], ds[4], ds[4]], "y": [1.0, 3.0, 5.0],
+        "m": [2.0, np.nan, 4.0], "m-lo-80": [0.0, np.nan, 4.5], "m-hi-80": [2.5, np.nan, 4.8]})
+    out = score_windows(cv, history, model_columns={"m": "m"}, levels=(80,),
+                        periods={"a": 1, "b": 1}).set_index("unique_id")
+    assert list(out.index) == ["a", "b"]
+    assert out.at["a", "mase"] == pytest.approx(0.5)       # the failed window has no MASE
+    assert out.at["a", "mae"] == pytest.approx(1.0)
+    assert out.at["a", "coverage-80"] == pytest.approx(0.5)  # and covers nothing
+    assert out.at["a", "windows"] == 2
+    assert out.at["b", "mase"] == pytest.approx(1.0)       # scale 1 (steps of 1), error 1
+    assert out.at["b", "coverage-80"] == 0.0
+
+
 def test_conformal_factor_takes_the_finite_sample_quantile():
     s = np.arange(1, 10, dtype=float)                 # 9 scores
     assert _conformal_factor(s, 80) == 8.0            # ceil(10 * 0.8) = 8th smallest
