@@ -165,13 +165,20 @@ def greedy(serving_options: tuple[ServingOptions, ...], ledger: Ledger,
     return out
 
 
-def shortfall_milli(so: ServingOptions, s: int, placements: list[ServingPlacement]) -> list[int]:
-    """Unserved milli-rps by slot: the largest gap of (S1), (S2) and (S3)."""
+def by_workload(placements: list[ServingPlacement]) -> dict[int, list[ServingPlacement]]:
+    out: dict[int, list[ServingPlacement]] = defaultdict(list)
+    for p in placements:
+        out[p.workload].append(p)
+    return out
+
+
+def shortfall_milli(so: ServingOptions, mine: list[ServingPlacement]) -> list[int]:
+    """Unserved milli-rps by slot: the largest gap of (S1), (S2) and (S3); ``mine`` are
+    the workload's own placements (:func:`by_workload`)."""
     w = so.workload
     by_slot: dict[int, list[ServingPlacement]] = defaultdict(list)
-    for p in placements:
-        if p.workload == s:
-            by_slot[p.slot].append(p)
+    for p in mine:
+        by_slot[p.slot].append(p)
     regions = {o.region.name for o in so.options}
     out = []
     for t in range(len(so.demand_rps)):
@@ -194,10 +201,11 @@ def objective_of(serving_options: tuple[ServingOptions, ...], placements: list[S
     """Score units of a serving plan, unserved demand at its penalty (as the model counts)."""
     total = sum(from_int(int(replica_scores(p.option, weights)[p.slot])) * p.replicas
                 for p in placements)
+    grouped = by_workload(placements)
     for s, so in enumerate(serving_options):
         if so.options:
             penalty = penalty_per_milli(so, weights, priority)
-            short = shortfall_milli(so, s, placements)
+            short = shortfall_milli(so, grouped.get(s, []))
             if slots is not None:
                 short = [short[t] for t in slots if t < len(short)]
             total += from_int(penalty * sum(short))
@@ -234,7 +242,8 @@ class Block:
         hinted = {(p.workload, id(p.option), p.slot): p.replicas for p in placements}
         for p, v in self.replicas:
             model.add_hint(v, hinted.get((p.workload, id(p.option), p.slot), 0))
-        short = {s: shortfall_milli(so, s, placements) for s, so in enumerate(serving_options)}
+        grouped = by_workload(placements)
+        short = {s: shortfall_milli(so, grouped.get(s, [])) for s, so in enumerate(serving_options)}
         for s, t, v in self.unserved:
             model.add_hint(v, short[s][t])
 

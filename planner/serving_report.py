@@ -21,6 +21,7 @@ from planner.serving import ServingOption, ServingOptions, great_circle_km, wors
 from planner.serving_model import (
     MILLI,
     ServingPlacement,
+    by_workload,
     demand_milli,
     shortfall_milli,
     thr_milli,
@@ -71,13 +72,14 @@ def _assignment(w, run: list[ServingPlacement], horizon_start, reason: str) -> A
 
 def unplaced(serving_options: tuple[ServingOptions, ...], placements: list[ServingPlacement],
              horizon_start) -> list[Unplaced]:
+    grouped = by_workload(placements)
     out = []
     for s, so in enumerate(serving_options):
         if not so.options:
             if float(so.demand_rps.max(initial=0.0)) > 0:
                 out.append(Unplaced(workload=so.workload.name, reason=so.why_none))
             continue
-        short = shortfall_milli(so, s, placements)
+        short = shortfall_milli(so, grouped.get(s, []))
         hours = [t for t, v in enumerate(short) if v > 0]
         if not hours:
             continue
