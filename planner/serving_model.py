@@ -116,10 +116,14 @@ def greedy(serving_options: tuple[ServingOptions, ...], ledger: Ledger,
            weights: Weights) -> list[ServingPlacement]:
     """Per slot: the on-demand floor (and failover, over the two best regions) on the
     cheapest on-demand options by score per request/s, then the rest on the cheapest of
-    all. Takes its GPUs from ``ledger``; demand it cannot fit stays unserved."""
+    all, the most constrained services first. Takes its GPUs from ``ledger``; demand it
+    cannot fit stays unserved."""
     out: list[ServingPlacement] = []
+    # the most constrained services first (fewest GPU pools to choose from), then the
+    # biggest: a flexible service should not take the only pool another one can use
     order = sorted(range(len(serving_options)),
-                   key=lambda s: -float(serving_options[s].demand_rps.max(initial=0.0)))
+                   key=lambda s: (len({o.resource for o in serving_options[s].options}),
+                                  -float(serving_options[s].demand_rps.max(initial=0.0))))
     for s in order:
         so = serving_options[s]
         if not so.options:
