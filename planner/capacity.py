@@ -55,6 +55,13 @@ def spot_pool(cluster: str, accelerator: str) -> Resource:
     return (cluster, f"{accelerator}@spot")
 
 
+def pools_used(cluster: str, accelerator: str, spot_capped: bool) -> tuple[Resource, ...]:
+    """What an option uses: its GPUs, and its cluster's spot pool where spot is capped."""
+    if spot_capped:
+        return ((cluster, accelerator), spot_pool(cluster, accelerator))
+    return ((cluster, accelerator),)
+
+
 class Ledger:
     """GPUs in use per resource and slot; answers 'does this fit?'. Each method takes one
     resource or a tuple of them (all must have room; all are taken)."""

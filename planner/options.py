@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from carbon import energy
-from planner.capacity import spot_pool
+from planner.capacity import pools_used
 from planner.domain import HOUR, Purchase, Region, TrainingWorkload
 from planner.problem import PlanningProblem
 from pricing import spot
@@ -82,10 +82,7 @@ class Option:
 
     @property
     def resources(self) -> tuple[tuple[str, str], ...]:
-        """Every capacity the option uses: its GPUs, and its cluster's spot pool if capped."""
-        if self.spot_capped:
-            return (self.resource, spot_pool(self.cluster, self.accelerator))
-        return (self.resource,)
+        return pools_used(self.cluster, self.accelerator, self.spot_capped)
 
     @property
     def starts(self) -> range:

@@ -43,7 +43,7 @@ from datetime import datetime
 import numpy as np
 
 from carbon import energy
-from planner.capacity import spot_pool
+from planner.capacity import pools_used
 from planner.domain import HOUR, Fleet, Purchase, Region, WorkloadKind, _finite, _freeze
 from pricing import mig
 from pricing.catalog import Catalog, Offer
@@ -200,10 +200,7 @@ class ServingOption:
 
     @property
     def resources(self) -> tuple[tuple[str, str], ...]:
-        """Every capacity a replica uses: its GPUs, and its cluster's spot pool if capped."""
-        if self.spot_capped:
-            return (self.resource, spot_pool(self.cluster, self.accelerator))
-        return (self.resource,)
+        return pools_used(self.cluster, self.accelerator, self.spot_capped)
 
     @property
     def partition(self) -> str:
