@@ -149,9 +149,11 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
         s = serve(capacity, left())
         replicas = list(s.placements)
         status = SolverStatus.OPTIMAL if s.optimal_slots == s.slots else SolverStatus.FEASIBLE
+        bound = (max(s.bound, serving_model.lp_bound(serving_options, w))
+                 if serving_w == w else 0.0)
         return Solution(placements=[], replicas=replicas, layouts=s.layouts,
-                        objective=value(replicas, s.layouts),
-                        bound=s.bound, status=status, num_variables=0, num_constraints=0)
+                        objective=value(replicas, s.layouts), bound=bound, status=status,
+                        num_variables=0, num_constraints=0)
 
     alone = serve(capacity, left(SERVING_SHARE))  # (1)
     replicas, layouts = list(alone.placements), alone.layouts
@@ -164,8 +166,9 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
                 global_bound=False)  # (2)
     placements, objective = t_a.placements, t_a.value + value(replicas, layouts)
     # (serving's own bound is in other units when it ran under the cap's weights: 0 then)
+    serving_bound = max(alone.bound, serving_model.lp_bound(serving_options, w))
     bound = ((relaxation.value if relaxation is not None else math.nan)
-             + (alone.bound if serving_w == w else 0.0))
+             + (serving_bound if serving_w == w else 0.0))
     remaining = time_limit_s - (time.perf_counter() - t0)
     if (remaining >= POLISH_MIN_S and not whole_plan
             and objective - bound > 1e-6 * max(1.0, abs(objective))):

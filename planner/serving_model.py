@@ -216,6 +216,32 @@ def objective_of(serving_options: tuple[ServingOptions, ...], placements: list[S
     return total
 
 
+def lp_bound(serving_options: tuple[ServingOptions, ...], weights: Weights) -> float:
+    """A lower bound on any serving plan's score, in closed form: per workload and slot, the
+    on-demand floor at the cheapest on-demand score per request/s and the rest at the
+    cheapest of all (the LP of (S1)-(S2) with capacity, failover and whole replicas
+    relaxed). A MIG replica is counted at its profile's share of a GPU-hour, which its
+    pool's whole GPUs never undercut."""
+    total = 0.0
+    for so in serving_options:
+        if not so.options:
+            continue
+        w = so.workload
+        per_rps = np.vstack([_full_scores(o, weights) / o.throughput_rps for o in so.options])
+        on_demand = np.asarray([o.purchase is Purchase.ON_DEMAND for o in so.options])
+        cheapest = per_rps.min(axis=0)
+        cheapest_od = per_rps[on_demand].min(axis=0) if on_demand.any() else cheapest
+        floor = w.on_demand_floor * so.demand_rps
+        total += float((floor * cheapest_od + (so.demand_rps - floor) * cheapest).sum())
+    return total
+
+
+def _full_scores(o: ServingOption, weights: Weights) -> np.ndarray:
+    """Score units of one replica-hour by slot, whoever pays for it (a MIG pool or itself)."""
+    kg = o.operational_kg + o.embodied_kg_per_hour
+    return weights.usd * o.usd_per_hour + weights.kg * kg + o.penalty_per_hour
+
+
 def with_serving(capacity: Capacity, placements: list[ServingPlacement]) -> Capacity:
     """``capacity`` with the GPUs of these serving replicas reserved."""
     reserved = dict(capacity.reserved)

@@ -184,3 +184,20 @@ def test_pareto_caps_hold_for_the_whole_plan_with_serving():
         limit = Limit(kind=LimitKind.KG_CO2E, cap=point.emissions_cap_kg)
         assert violations(point.plan, dataclasses.replace(p, limits=(limit,))) == []
         assert point.plan.totals.emissions_kg <= point.emissions_cap_kg * (1 + 1e-6)
+
+
+def test_the_closed_form_serving_bound_is_the_lp_and_below_the_plan():
+    from planner import serving_model
+    from planner.objective import weights
+    from planner.options import intensity_arrays
+    from planner.serving import build_serving_options
+    p = _problem([service(allowed_regions=("dirty",))])
+    w = weights(Objective.COST, 0.0)
+    (so,) = build_serving_options(p.serving, p.fleet, p.catalog, p.horizon_hours,
+                                  intensity_arrays(p))
+    # on-demand only (floor 1): 100 rps x (3.0 USD + 0.001 x kg per replica-hour) / 30 rps, 6 h
+    o = so.options[0]
+    per_hour = (3.0 + 0.001 * (o.operational_kg + o.embodied_kg_per_hour)) / 30.0 * 100.0
+    assert serving_model.lp_bound((so,), w) == pytest.approx(float(per_hour.sum()))
+    result = plan(p, objective=Objective.COST, time_limit_s=5, workers=2)
+    assert 0 < result.solver.bound <= result.solver.objective + 1e-6
