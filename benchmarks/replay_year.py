@@ -121,6 +121,25 @@ def lwa_rule(jobs, grid, zone: str) -> tuple[float, float]:
     return 100 * (1 - contiguous / base), 100 * (1 - interrupted / base)
 
 
+def _each_forecast(label: str, jobs, fleet, catalog, grid, forecasts, every, cache) -> None:
+    """One replay per forecaster on the same jobs and seed; the perfect-foresight run of the
+    first stands for all of them (it does not depend on the forecast)."""
+    from app.replay.report import compare
+    oracle = None
+    for fk in forecasts:
+        strategies = (Strategy.RUN_NOW, Strategy.CARBON_GREEDY, Strategy.GRIDSHIFT) + (
+            (Strategy.GRIDSHIFT_ORACLE,) if oracle is None else ())
+        report = run_replay(jobs=jobs, fleet=fleet, catalog=catalog, grid=grid,
+                            forecast=ForecastKind(fk), config=ReplayConfig(replan_every_h=every),
+                            strategies=strategies, cache_dir=cache)
+        if oracle is None:
+            oracle = report["strategies"]["gridshift-oracle"]
+        else:
+            report["strategies"]["gridshift-oracle"] = oracle
+            report["comparison"] = compare(report["strategies"])
+        _line(label, report)
+
+
 def run_lwa(data: Path, catalog) -> None:
     print("\n== Let's Wait Awhile ML jobs, 2020, perfect foresight, unlimited capacity ==")
     start, end = datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC)
@@ -160,21 +179,8 @@ def run_em(data: Path, catalog, years, zones, n_jobs, forecasts, every, cache) -
             paths = [d / f"{stem}_{y}_hourly.csv" for y in (year - 1, year)
                      if (d / f"{stem}_{y}_hourly.csv").is_file()]
             grid = grid_for({zone: paths}, jobs, start=start, end=end, max_horizon_h=14 * 24)
-            for k, fk in enumerate(forecasts):
-                strategies = ((Strategy.RUN_NOW, Strategy.CARBON_GREEDY, Strategy.GRIDSHIFT,
-                               Strategy.GRIDSHIFT_ORACLE) if k == 0 else
-                              (Strategy.RUN_NOW, Strategy.CARBON_GREEDY, Strategy.GRIDSHIFT))
-                report = run_replay(jobs=jobs, fleet=fleet, catalog=catalog, grid=grid,
-                                    forecast=ForecastKind(fk), config=ReplayConfig(
-                                        replan_every_h=every), strategies=strategies,
-                                    cache_dir=cache)
-                if k == 0:
-                    oracle = report["strategies"]["gridshift-oracle"]
-                else:  # same jobs and seed: the oracle run of the first forecaster
-                    report["strategies"]["gridshift-oracle"] = oracle
-                    from app.replay.report import compare
-                    report["comparison"] = compare(report["strategies"])
-                _line(f"{year} {zone}", report)
+            _each_forecast(f"{year} {zone}", jobs, fleet, catalog, grid, forecasts, every,
+                           cache)
 
 
 def run_multi(data: Path, catalog, years, zones, n_jobs, forecasts, every, cache) -> None:
@@ -188,21 +194,8 @@ def run_multi(data: Path, catalog, years, zones, n_jobs, forecasts, every, cache
         specs = {z: [d / f"{REGIONS[z][4]}_{y}_hourly.csv" for y in (year - 1, year)
                      if (d / f"{REGIONS[z][4]}_{y}_hourly.csv").is_file()] for z in zones}
         grid = grid_for(specs, jobs, start=start, end=end, max_horizon_h=14 * 24)
-        oracle = None
-        for fk in forecasts:
-            strategies = (Strategy.RUN_NOW, Strategy.CARBON_GREEDY, Strategy.GRIDSHIFT) + (
-                (Strategy.GRIDSHIFT_ORACLE,) if oracle is None else ())
-            report = run_replay(jobs=jobs, fleet=fleet, catalog=catalog, grid=grid,
-                                forecast=ForecastKind(fk),
-                                config=ReplayConfig(replan_every_h=every),
-                                strategies=strategies, cache_dir=cache)
-            if oracle is None:
-                oracle = report["strategies"]["gridshift-oracle"]
-            else:
-                from app.replay.report import compare
-                report["strategies"]["gridshift-oracle"] = oracle
-                report["comparison"] = compare(report["strategies"])
-            _line(f"{year} multi ({len(jobs)} jobs)", report)
+        _each_forecast(f"{year} multi ({len(jobs)} jobs)", jobs, fleet, catalog, grid,
+                       forecasts, every, cache)
 
 
 def run_dacf(data: Path, catalog, n_jobs, forecasts, every, cache) -> None:
@@ -217,21 +210,8 @@ def run_dacf(data: Path, catalog, n_jobs, forecasts, every, cache) -> None:
         test = data / CI / "dacf_dayahead_forecasts_2021" / f"{tag}_dayahead_ci_forecast_vs_actual.csv"
         specs = {zone: ([hist] if hist.is_file() else []) + [test]}
         grid = grid_for(specs, jobs, start=start, end=end, max_horizon_h=14 * 24)
-        oracle = None
-        for fk in forecasts + ["provider-file"]:
-            strategies = (Strategy.RUN_NOW, Strategy.CARBON_GREEDY, Strategy.GRIDSHIFT) + (
-                (Strategy.GRIDSHIFT_ORACLE,) if oracle is None else ())
-            report = run_replay(jobs=jobs, fleet=fleet, catalog=catalog, grid=grid,
-                                forecast=ForecastKind(fk),
-                                config=ReplayConfig(replan_every_h=every),
-                                strategies=strategies, cache_dir=cache)
-            if oracle is None:
-                oracle = report["strategies"]["gridshift-oracle"]
-            else:
-                from app.replay.report import compare
-                report["strategies"]["gridshift-oracle"] = oracle
-                report["comparison"] = compare(report["strategies"])
-            _line(f"2021H2 {zone} ({len(jobs)} jobs)", report)
+        _each_forecast(f"2021H2 {zone} ({len(jobs)} jobs)", jobs, fleet, catalog, grid,
+                       [*forecasts, "provider-file"], every, cache)
 
 
 def run_paths(data: Path, catalog, n_jobs, every) -> None:
