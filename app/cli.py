@@ -10,6 +10,7 @@ Exit codes (cron and Kubernetes CronJob read them):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -33,6 +34,7 @@ from app.store import Store, StoreError, store_plan
 from app.summary import print_pareto, print_summary
 from app.timeparse import parse_hours, parse_time
 from planner.domain import Objective, Plan
+from planner.mig_pools import with_layouts
 from planner.pareto import pareto_front
 from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T
 from planner.solve import default_workers
@@ -104,6 +106,7 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
     except ValueError as exc:  # a domain rule the edge did not phrase itself
         raise _fail(f"{workloads}: {str(exc).splitlines()[0]}", EXIT_BAD_INPUT) from None
     announced = None
+    layouts = ()
     if previous is None and store is not None:  # scheduled re-plan: the last stored plan
         try:
             last = Store(store).load_plan()
@@ -111,13 +114,17 @@ def _run(workloads: Path, fleet: Path, *, horizon: str, start: str | None, objec
             raise _fail(str(exc).splitlines()[0], EXIT_STORE) from None
         if last is not None:
             announced = tuple(Announced.of(a) for a in last.plan.assignments + last.admissions)
+            layouts = last.plan.mig_layouts
     if previous is not None:
         try:
-            announced = plan_json.announced_from_dict(json.loads(previous.read_text()),
-                                                      str(previous))
+            doc = json.loads(previous.read_text())
+            announced = plan_json.announced_from_dict(doc, str(previous))
+            layouts = plan_json.mig_layouts_from_dict(doc, str(previous))
         except (OSError, json.JSONDecodeError, ValueError) as exc:
             raise _fail(f"--previous {previous}: {str(exc).splitlines()[0]}",
                         EXIT_BAD_INPUT) from None
+    if layouts:  # MIG GPUs run what the last plan announced: a re-plan drains only changes
+        problem = dataclasses.replace(problem, fleet=with_layouts(problem.fleet, layouts))
     front = None
     try:
         result = solve_plan(problem, objective=objective, carbon_price_usd_per_t=carbon_price,

@@ -7,7 +7,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from planner.domain import Assignment, BaselineTotals, Plan, Purchase, Totals
+from planner.domain import Assignment, BaselineTotals, MigLayout, Plan, Purchase, Totals
 from planner.stability import Announced
 
 SCHEMA_VERSION = 1
@@ -117,6 +117,19 @@ def announced_from_dict(data: dict[str, Any], source: str) -> tuple[Announced, .
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{source}: not a gridshift plan JSON ({type(exc).__name__}: {exc}); "
                          "fix: pass a file written by 'gridshift plan --out'") from None
+
+
+def mig_layouts_from_dict(data: dict[str, Any], source: str) -> tuple[MigLayout, ...]:
+    """The MIG layouts a previous Plan JSON announced (absent before schema 'mig_layouts')."""
+    try:
+        return tuple(MigLayout(
+            region=m["region"], cluster=m["cluster"], accelerator=m["accelerator"],
+            profiles=tuple(m["profiles"]), gpus=int(m["gpus"]),
+            start=datetime.fromisoformat(m["start"]), end=datetime.fromisoformat(m["end"]),
+            repartitioned_gpus=int(m.get("repartitioned_gpus", 0)))
+            for m in data.get("mig_layouts") or [])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: mig_layouts: {exc}") from None
 
 
 def pareto_dicts(front) -> list[dict[str, Any]]:

@@ -30,13 +30,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
 
 from carbon import energy
-from planner.domain import HOUR, Assignment, MigLayout, Purchase, Region, WorkloadKind
+from planner.domain import (
+    HOUR,
+    Assignment,
+    Fleet,
+    MigLayout,
+    Purchase,
+    Region,
+    WorkloadKind,
+)
 from planner.objective import SCALE, Weights
 from planner.placement import market_kg
 from planner.serving import ServingOptions
@@ -196,6 +204,27 @@ def reserved(layouts: Layouts, slots: range) -> dict[tuple[tuple[str, str], int]
             for t in slots:
                 out[(resource, t)] = gpus
     return out
+
+
+def with_layouts(fleet: Fleet, layouts: tuple[MigLayout, ...]) -> Fleet:
+    """``fleet`` whose clusters run ``layouts`` (a previous plan's) where the fleet reports
+    no layout of its own for that accelerator: a re-plan drains only what it changes."""
+    by_pool: dict[tuple[str, str], dict[LayoutKey, int]] = defaultdict(dict)
+    for lay in layouts:
+        key = tuple(sorted(lay.profiles))
+        by_pool[(lay.cluster, lay.accelerator)][key] = (
+            by_pool[(lay.cluster, lay.accelerator)].get(key, 0) + lay.gpus)
+    if not by_pool:
+        return fleet
+    regions = []
+    for region in fleet.regions:
+        clusters = []
+        for c in region.clusters:
+            mine = {a: dict(k) for (name, a), k in by_pool.items() if name == c.name
+                    and a not in c.mig_layouts and c.capacity_gpus.get(a, 0) >= sum(k.values())}
+            clusters.append(replace(c, mig_layouts={**c.mig_layouts, **mine}) if mine else c)
+        regions.append(replace(region, clusters=tuple(clusters)))
+    return replace(fleet, regions=tuple(regions))
 
 
 def decisions(pools_: tuple[Pool, ...], layouts: Layouts, horizon_start,

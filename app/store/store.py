@@ -395,7 +395,8 @@ class Store:
                 num_constraints=int(solver.get("constraints") or 0),
                 workers=int(solver.get("workers") or 0),
                 time_limit_s=_float(solver.get("time_limit_s"))),
-            provenance={p.key: p.value for p in prows})
+            provenance={p.key: p.value for p in prows},
+            mig_layouts=plan_json.mig_layouts_from_dict(doc, f"plan {plan_id}"))
         provenance = tuple({"key": p.key, "kind": p.kind, "value": p.value,
                             "fetched_at": _iso(p.fetched_at)} for p in prows)
         return StoredPlan(summary=_summary(row), plan=plan, admissions=arrivals,

@@ -310,3 +310,23 @@ def test_market_based_figure_is_reported_beside_location_based_never_added(tmp_p
     bad["regions"][0]["market"] = {"clean_share": 1.5}
     result = _plan(tmp_path, _one_job(), fleet=_write(tmp_path, "g.yaml", bad))
     assert result.exit_code == 2 and "clean_share" in result.output
+
+
+def test_a_replan_keeps_the_mig_layouts_it_announced(tmp_path):
+    db = f"sqlite:///{tmp_path / 'gs.db'}"
+    doc = yaml.safe_load((EXAMPLES / "workloads.yaml").read_text())
+    mig = [s for s in doc["serving"] if any(":" in k for k in s["throughput_rps"])]
+    services = _write(tmp_path, "services.yaml", {"serving": mig})
+    args = ["plan", str(services), "--fleet", str(EXAMPLES / "fleet.yaml"), "--start", START,
+            "--time-limit", "5", "--workers", "2", "--store", db]
+    first = runner.invoke(app, args + ["--out", str(tmp_path / "1.json")])
+    assert first.exit_code == 0, first.output
+    layouts = json.loads((tmp_path / "1.json").read_text())["mig_layouts"]
+    assert layouts and all(m["repartitioned_gpus"] == m["gpus"] for m in layouts)
+    second = runner.invoke(app, args + ["--out", str(tmp_path / "2.json")])
+    assert second.exit_code == 0, second.output
+    again = json.loads((tmp_path / "2.json").read_text())["mig_layouts"]
+    # the stored plan's layouts are what the GPUs run now: nothing to drain, same layouts
+    assert [(m["cluster"], m["profiles"], m["gpus"]) for m in again] == \
+        [(m["cluster"], m["profiles"], m["gpus"]) for m in layouts]
+    assert all(m["repartitioned_gpus"] == 0 for m in again)
