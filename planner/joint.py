@@ -122,7 +122,7 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
         serving_w = weights(Objective.COST, 0.0)
 
     def serve(cap: Capacity, seconds: float) -> serving_model.SlotsResult:
-        greedy = serving_model.greedy(serving_options, _ledger(cap), serving_w)
+        greedy = serving_model.greedy(serving_options, Ledger(cap), serving_w)
         return serving_model.solve_slots(serving_options, cap, serving_w, priority=priority,
                                          time_limit_s=seconds, workers=workers, hint=greedy,
                                          pools=pools)
@@ -148,11 +148,11 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
     if not workload_options:
         s = serve(capacity, left())
         replicas = list(s.placements)
-        status = SolverStatus.OPTIMAL if s.optimal_slots == s.slots else SolverStatus.FEASIBLE
+        objective = value(replicas, s.layouts)
         bound = (max(s.bound, serving_model.lp_bound(serving_options, w))
                  if serving_w == w else 0.0)
         return Solution(placements=[], replicas=replicas, layouts=s.layouts,
-                        objective=value(replicas, s.layouts), bound=bound, status=status,
+                        objective=objective, bound=bound, status=_status(objective, bound),
                         num_variables=0, num_constraints=0)
 
     alone = serve(capacity, left(SERVING_SHARE))  # (1)
@@ -178,10 +178,15 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
             replicas, layouts, objective, priority, limits, remaining, workers, pools, value)
         if not math.isnan(joint_bound):
             bound = max(bound, joint_bound)
-    proven = objective - bound <= 1e-6 * max(1.0, abs(objective))
     return Solution(placements=placements, replicas=replicas, layouts=layouts,
-                    objective=objective, bound=bound, status=SolverStatus.OPTIMAL if proven else SolverStatus.FEASIBLE,
+                    objective=objective, bound=bound, status=_status(objective, bound),
                     num_variables=t_a.num_variables, num_constraints=t_a.num_constraints)
+
+
+def _status(objective: float, bound: float) -> SolverStatus:
+    """OPTIMAL only when the bound proves it (NaN bounds prove nothing)."""
+    proven = objective - bound <= 1e-6 * max(1.0, abs(objective))
+    return SolverStatus.OPTIMAL if proven else SolverStatus.FEASIBLE
 
 
 def _less_serving(limits: tuple[Limit, ...], replicas: list[ServingPlacement], layouts: dict,
@@ -193,10 +198,6 @@ def _less_serving(limits: tuple[Limit, ...], replicas: list[ServingPlacement], l
     used = {LimitKind.USD: usd + mig_usd, LimitKind.KG_CO2E: kg + mig_kg}
     return tuple(replace(limit, cap=max(0.0, limit.cap - used[limit.kind]))
                  if limit.team is None else limit for limit in limits)
-
-
-def _ledger(capacity: Capacity) -> Ledger:
-    return Ledger(capacity)
 
 
 def _with_training(capacity: Capacity, placements: list[Placement],
