@@ -99,10 +99,8 @@ def penalty_per_milli(so: ServingOptions, weights: Weights, priority: int = 0) -
     to serve it, plus ``priority`` / 1000, so that leaving one request/s unserved for an
     hour costs more than leaving any training workload unplaced (``priority`` = the
     largest unplaced penalty M_j of the training side). Live traffic comes first."""
-    def full(o):  # what a replica costs, whoever pays for it
-        kg = o.operational_kg + o.embodied_kg_per_hour
-        return float((weights.usd * o.usd_per_hour + weights.kg * kg).max()) * SCALE
-    worst = max((full(o) / thr_milli(o) for o in so.options), default=1.0)
+    worst = max((float(_full_scores(o, weights).max()) * SCALE / thr_milli(o)
+                 for o in so.options), default=1.0)
     return math.ceil(10 * max(worst, 1e-3)) + 1 + priority // MILLI
 
 
@@ -351,8 +349,6 @@ class SlotsResult:
     layouts: dict  # MIG layouts chosen (planner/mig_pools.py); {} without pools
     objective: float  # score units, unserved demand at its penalty
     bound: float  # a lower bound on that objective given the capacity
-    optimal_slots: int
-    slots: int
     wall_s: float
 
 
@@ -379,7 +375,6 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
     placements: list[ServingPlacement] = []
     per_slot_layouts: list[dict] = []
     bound = 0.0
-    optimal = 0
     budget = time_limit_s / 2 if pools else time_limit_s
     for t in range(horizon):
         left = budget - (time.perf_counter() - t0)
@@ -387,21 +382,20 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
             # out of time: the hint's replicas stand for the remaining slots (no bound)
             placements.extend(by_slot.get(t, []))
             continue
-        found, replicas, layouts, slot_bound, proven = _solve_group(
+        _, replicas, layouts, slot_bound = _solve_group(
             serving_options, capacity, weights, priority, range(t, t + 1), pools,
             by_slot.get(t, []), {}, max(MIN_SLOT_S, left / (horizon - t)), workers,
             drain=False)
         placements.extend(replicas)
         per_slot_layouts.append(layouts)
         bound += slot_bound
-        optimal += proven
     window = range(horizon)
     layouts = _largest(per_slot_layouts)
     objective = (objective_of(serving_options, placements, weights, priority)
                  + mig_pools.value(pools, layouts, weights, window))
     left = time_limit_s - (time.perf_counter() - t0)
     if pools and horizon and left >= 2 * MIN_SLOT_S:
-        found, replicas, joint_layouts, _, proven = _solve_group(
+        found, replicas, joint_layouts, _ = _solve_group(
             serving_options, capacity, weights, priority, window, pools, placements, layouts,
             left, workers, drain=True)
         value = (objective_of(serving_options, replicas, weights, priority)
@@ -409,7 +403,7 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
         if found and value < objective - 1e-9:
             placements, layouts, objective = replicas, joint_layouts, value
     return SlotsResult(placements=tuple(placements), layouts=layouts, objective=objective,
-                       bound=bound, optimal_slots=optimal, slots=horizon,
+                       bound=bound,
                        wall_s=time.perf_counter() - t0)
 
 
@@ -426,7 +420,7 @@ def _largest(per_slot: list[dict]) -> dict:
 def _solve_group(serving_options, capacity: Capacity, weights: Weights, priority: int,
                  group: range, pools: tuple, hint: list[ServingPlacement], hint_layouts: dict,
                  seconds: float, workers: int, *, drain: bool):
-    """(found, replicas, layouts, bound, proven optimal) of the serving model over ``group``;
+    """(found, replicas, layouts, bound) of the serving model over ``group``;
     without a solution the hint's replicas stand (and its layouts)."""
     from ortools.sat.python import cp_model
 
@@ -442,7 +436,7 @@ def _solve_group(serving_options, capacity: Capacity, weights: Weights, priority
     block = add_to_model(model, serving_options, weights, add_capacity, obj, priority,
                          slots=group, pools=pools, drain=drain)
     if not block.unserved:
-        return True, [], {}, 0.0, True
+        return True, [], {}, 0.0
     for (resource, slot), (variables, gpus) in terms.items():
         model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
                   <= capacity.at(resource, slot))
@@ -459,5 +453,5 @@ def _solve_group(serving_options, capacity: Capacity, weights: Weights, priority
     code = solver.solve(model)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return (True, block.read(solver), block.layouts(solver),
-                from_int(solver.best_objective_bound), code == cp_model.OPTIMAL)
-    return False, list(hint), dict(hint_layouts), 0.0, False
+                from_int(solver.best_objective_bound))
+    return False, list(hint), dict(hint_layouts), 0.0

@@ -69,10 +69,14 @@ def plan(
         return dataclasses.replace(fresh, changes=changes(previous, fresh, started))
     w = weights(objective, carbon_price_usd_per_t)
     workload_options = build_options(problem)
-    serving_options = build_serving_options(
-        problem.serving, problem.fleet, problem.catalog, problem.horizon_hours,
-        intensity_arrays(problem), announced=problem.announced,
-        move_penalty=problem.move_penalty) if problem.serving else ()
+    serving_options, pools = (), ()
+    if problem.serving:
+        intensity = intensity_arrays(problem)
+        serving_options = build_serving_options(
+            problem.serving, problem.fleet, problem.catalog, problem.horizon_hours, intensity,
+            announced=problem.announced, move_penalty=problem.move_penalty)
+        pools = mig_pools.pools(serving_options, problem.catalog, intensity,
+                                problem.horizon_hours)
     capacity = capacity_table(problem.fleet, problem.reserved_gpus)
     runs, serving_runs = _baseline_runs(problem, workload_options, serving_options, capacity)
     workers = workers or default_workers()
@@ -84,8 +88,6 @@ def plan(
         # baseline; CP-SAT starts from it, so the plan is never worse than any of them
         return _training_hint(workload_options, cap, w, limits_now, runs, problem)
 
-    pools = mig_pools.pools(serving_options, problem.catalog, intensity_arrays(problem),
-                            problem.horizon_hours) if serving_options else ()
     solution = joint.solve(workload_options, serving_options, capacity,
                            problem.horizon_hours + problem.lookahead_hours, w, hint=hint,
                            limits=limits, time_limit_s=time_limit_s, workers=workers,
