@@ -3,14 +3,24 @@
 mutate(request):
     not CREATE, not a Pod or batch/v1 Job, not opted in    -> admitted unchanged
     already carries gridshift.io/decision (re-sent, or a Pod of a decided Job) -> unchanged
+    a Pod of a serving workload in the current plan       -> patched with the part of the
+                                                             service it takes (the most
+                                                             missing Pods now; serving_parts.py),
+                                                             counted in the store's tally
+                                                             (``take_part``) and annotated
+                                                             gridshift.io/serving-part / -token
     workload in the current plan                          -> patch with its assignment
-                                                             (a Job that Kueue or its owner
-                                                             holds suspended keeps that hold:
-                                                             no gridshift deferral)
+                                                             (a split training workload: its
+                                                             largest part; a Job that Kueue or
+                                                             its owner holds suspended keeps
+                                                             that hold: no gridshift deferral)
     not in the plan, annotations describe it              -> placed on arrival against the
                                                              plan's remaining capacity
                                                              (``place``), then patched
     otherwise                                             -> unchanged, with a warning saying why
+
+forget(request): a Pod DELETE; when its oldObject carries gridshift.io/serving-token,
+the Pod leaves the tally (``release``; not on dry-run). Always allowed.
 
 validate(request): a team's planned USD / kgCO2e in the current plan (arrivals
 included; this object's own figures added when it is not yet counted) must stay
@@ -35,9 +45,11 @@ from app.api.objects import (
     opted_in,
     workload_from_object,
 )
-from app.api.patch import annotation_ops, placement_ops
+from app.api.patch import ANN_SERVING_PART, ANN_SERVING_TOKEN, annotation_ops, placement_ops
 from app.api.plan_cache import PlanView
+from app.api.serving_parts import Part, choose, window
 from app.errors import InputError
+from app.store.store import ServingTake
 from planner.domain import Assignment, Fleet, Region, TrainingWorkload, Unplaced
 
 KINDS = {("", "Pod"), ("batch", "Job")}
@@ -51,6 +63,7 @@ class Outcome(enum.StrEnum):
     NOT_MANAGED = "not-managed"
     ALREADY_DECIDED = "already-decided"
     UNCHANGED = "unchanged"  # managed, but nothing to apply (reason in the warning)
+    RELEASED = "released"  # a counted serving Pod was deleted: its slot is free again
     ALLOWED = "allowed"
     DENIED = "denied"
 
@@ -68,6 +81,8 @@ class Decision:
 
 # place(workload, info) -> (assignment or unplaced, plan id it was placed against)
 Placer = Callable[[TrainingWorkload, ObjectInfo], tuple[Assignment | Unplaced, str]]
+# take_part(workload, parts, plan id) -> the part a new serving Pod takes, counted atomically
+PartTaker = Callable[[str, tuple[Part, ...], str], ServingTake]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,7 +123,7 @@ def _object(request: Mapping[str, Any]) -> tuple[ObjectInfo | None, Decision | N
 
 
 def mutate(request: Mapping[str, Any], view: PlanView | None, ctx: Context, *, now: datetime,
-           place: Placer, namespace_opted_in: bool = False) -> Decision:
+           place: Placer, take_part: PartTaker, namespace_opted_in: bool = False) -> Decision:
     info, early = _object(request)
     if early is not None:
         return early
@@ -122,6 +137,9 @@ def mutate(request: Mapping[str, Any], view: PlanView | None, ctx: Context, *, n
         return _unchanged("no plan is stored yet (run `gridshift plan --store`)",
                           workload=info.workload)
     obj = request["object"]
+    serving = view.serving.get(info.workload) if info.kind == "Pod" else None
+    if serving:
+        return _serving_pod(request, info, serving, view, ctx, now=now, take_part=take_part)
     assignment = view.by_workload.get(info.workload)
     warnings: list[str] = []
     if assignment is not None:
@@ -164,6 +182,76 @@ def mutate(request: Mapping[str, Any], view: PlanView | None, ctx: Context, *, n
                         settings=ctx.settings, now=now, may_defer=may_defer)
     return Decision(outcome=outcome, reason=assignment.reason, patch=ops, warnings=warnings,
                     workload=info.workload, plan_id=plan_id)
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def _serving_pod(request: Mapping[str, Any], info: ObjectInfo,
+                 assignments: tuple[Assignment, ...], view: PlanView, ctx: Context, *,
+                 now: datetime, take_part: PartTaker) -> Decision:
+    """A Pod of a serving workload: the part with the most missing Pods, counted in the tally."""
+    w = info.workload
+    win = window(assignments, now)
+    if win is None:
+        return _unchanged(f"plan {view.plan_id} gives serving workload {w!r} no replicas",
+                          workload=w)
+    missing = [p.assignment.region for p in win.parts if p.assignment.region not in ctx.regions]
+    if missing:
+        return _unchanged(f"plan {view.plan_id} places serving workload {w!r} in region "
+                          f"{missing[0]!r}, which the served fleet does not have", workload=w)
+    taken = take_part(w, win.parts, view.plan_id)
+    part = next((p for p in win.parts if p.key == taken.part), None)
+    warnings: list[str] = []
+    if not win.in_plan:
+        warnings.append(f"gridshift: {_iso(now)} is outside every part of serving workload "
+                        f"{w!r} in plan {view.plan_id}; this Pod follows the parts planned "
+                        f"for {_iso(win.at)}")
+    if part is None:  # a re-sent CREATE, counted under a part this plan no longer has
+        part, _ = choose(win.parts, taken.counts)
+    elif taken.taken and choose(win.parts, taken.counts)[1]:
+        planned = sum(p.replicas for p in win.parts)
+        live = sum(taken.counts.get(p.key, 0) for p in win.parts)
+        warnings.append(f"gridshift: every part of serving workload {w!r} already has its "
+                        f"planned Pods ({live} live, {planned} planned); this Pod goes to the "
+                        f"largest part {part.key} (a rolling-update surge, or more replicas "
+                        "than the plan)")
+    a = part.assignment
+    token = str(request.get("uid") or "")
+    ops = placement_ops(request["object"], info, a, ctx.regions[a.region],
+                        decision=str(Outcome.PLANNED), plan_id=view.plan_id,
+                        settings=ctx.settings, now=now,
+                        extra_annotations={ANN_SERVING_PART: part.key, ANN_SERVING_TOKEN: token})
+    return Decision(outcome=Outcome.PLANNED, patch=ops, warnings=warnings, workload=w,
+                    plan_id=view.plan_id,
+                    reason=f"serving part {part.key} ({taken.counts.get(part.key, 0)} of "
+                           f"{part.replicas} planned Pods live before this one): {a.reason}")
+
+
+def forget(request: Mapping[str, Any], *, release: Callable[[str], bool],
+           dry_run: bool) -> Decision:
+    """A DELETE: a counted serving Pod leaves the tally. Always allowed, whatever it carries."""
+    kind = request.get("kind") if isinstance(request.get("kind"), dict) else {}
+    old = request.get("oldObject")
+    meta = old.get("metadata") if isinstance(old, dict) else None
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    token = annotations.get(ANN_SERVING_TOKEN) if isinstance(annotations, dict) else None
+    if (kind.get("group", ""), kind.get("kind")) != ("", "Pod") or not isinstance(token, str) \
+            or not token:
+        return _unchanged("not a counted serving Pod", outcome=Outcome.NOT_MANAGED, warn=False)
+    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    workload = str(labels.get(PREFIX + "workload") or "")[:253] or None
+    part = str(annotations.get(ANN_SERVING_PART, "?"))[:400]
+    if dry_run:
+        return Decision(outcome=Outcome.ALLOWED, workload=workload,
+                        reason=f"dry-run delete of a Pod of part {part}: tally unchanged")
+    if release(token[:64]):
+        return Decision(outcome=Outcome.RELEASED, workload=workload,
+                        reason=f"a Pod of part {part} left; its slot is free")
+    return Decision(outcome=Outcome.ALLOWED, workload=workload,
+                    reason=f"a Pod of part {part} was not counted (deleted twice, or admitted "
+                           "while the store was unreachable)")
 
 
 def _annotated(info: ObjectInfo, key: str) -> float:

@@ -15,7 +15,10 @@ purchase option o, partition m and start s, the patch makes the object:
 * carry ``gridshift.io/*`` annotations: decision, reason, plan id, planned
   start/end, region, purchase, accelerator, partition, cost and emissions
   (a Job's pod template too, with the ``gridshift.io/workload`` label, so its
-  Pods are recognised as decided and left alone).
+  Pods are recognised as decided and left alone); a Pod of a serving workload
+  also carries ``gridshift.io/serving-part`` (the part it took) and
+  ``gridshift.io/serving-token`` (its entry in the live-Pod tally, which its
+  DELETE removes).
 
 Operations are ``add`` (which replaces an existing member) and ``remove``.
 """
@@ -43,6 +46,8 @@ from pricing.catalog import Purchase
 REGION_LABEL = "topology.kubernetes.io/region"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 MAX_REASON = 1000
+ANN_SERVING_PART = PREFIX + "serving-part"
+ANN_SERVING_TOKEN = PREFIX + "serving-token"
 
 
 def escape(key: str) -> str:
@@ -131,7 +136,8 @@ def _affinity(pod_spec: dict[str, Any], expressions: list[dict[str, Any]]) -> di
 
 def placement_ops(obj: dict[str, Any], info: ObjectInfo, a: Assignment, region: Region, *,
                   decision: str, plan_id: str, settings: WebhookSettings, now: datetime,
-                  may_defer: bool = True) -> list[dict[str, Any]]:
+                  may_defer: bool = True, extra_annotations: dict[str, str] | None = None
+                  ) -> list[dict[str, Any]]:
     base = info.pod_spec_path
     spec = info.pod_spec
     capacity, toleration = capacity_requirement(settings.capacity_style(region.provider),
@@ -175,7 +181,8 @@ def placement_ops(obj: dict[str, Any], info: ObjectInfo, a: Assignment, region: 
             ops.append({"op": "add", "path": "/spec/suspend", "value": True})
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         ops += _map_ops(meta.get("labels"), "/metadata/labels", {LABEL_DEFERRED: "true"})
-    annotations = decision_annotations(a, decision=decision, plan_id=plan_id)
+    annotations = {**decision_annotations(a, decision=decision, plan_id=plan_id),
+                   **(extra_annotations or {})}
     ops += annotation_ops(obj, annotations, template=info.kind == "Job")
     if info.kind == "Job":  # its Pods carry the workload too (and are seen as decided)
         tmeta = obj["spec"]["template"].get("metadata")

@@ -1,7 +1,9 @@
 """The current plan, held in memory for fast admission decisions and refreshed from the store.
 
-A ``PlanView`` is immutable: workload name -> assignment, and planned totals
-per team (arrivals included). The cache swaps in a new view when the store's
+A ``PlanView`` is immutable: workload name -> assignment (a split training
+workload: its part with the most GPUs), workload name -> its serving
+assignments (every part: Pods of a service spread over them, serving_parts.py),
+and planned totals per team (arrivals included). The cache swaps in a new view when the store's
 change token (latest plan id, newest assignment row) moves, so a re-plan by the
 CronJob or an arrival placed by another replica is picked up within one refresh
 interval. Arrivals this process places are added to the view at once.
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.store import Store, StoredPlan
-from planner.domain import Assignment, Plan, Totals
+from planner.domain import Assignment, Plan, Totals, WorkloadKind
 
 log = logging.getLogger("gridshift.api")
 
@@ -29,6 +31,7 @@ class PlanView:
     plan: Plan  # the solver's assignments plus arrivals (what capacity is taken)
     by_workload: Mapping[str, Assignment]
     parts: Mapping[str, int]  # workload -> number of assignments (a split non-gang workload > 1)
+    serving: Mapping[str, tuple[Assignment, ...]]  # serving workload -> all its assignments
     team_usd: Mapping[str, float]
     team_kg: Mapping[str, float]
     token: tuple[str | None, int]
@@ -40,8 +43,11 @@ class PlanView:
         parts: dict[str, int] = defaultdict(int)
         usd: dict[str, float] = defaultdict(float)
         kg: dict[str, float] = defaultdict(float)
+        serving: dict[str, list[Assignment]] = defaultdict(list)
         for a in everything:
             parts[a.workload] += 1
+            if a.kind is WorkloadKind.SERVING:
+                serving[a.workload].append(a)
             best = by_workload.get(a.workload)
             # a split non-gang workload: its Pod/Job follows the part with the most GPUs
             if best is None or (a.gpus, -a.start.timestamp()) > (best.gpus, -best.start.timestamp()):
@@ -51,6 +57,7 @@ class PlanView:
         plan = dataclasses.replace(stored.plan, assignments=everything,
                                    totals=Totals.of(everything))
         return PlanView(plan_id=stored.id, plan=plan, by_workload=by_workload, parts=dict(parts),
+                        serving={w: tuple(rows) for w, rows in serving.items()},
                         team_usd=dict(usd), team_kg=dict(kg), token=token)
 
     def with_arrival(self, a: Assignment) -> PlanView:

@@ -1,4 +1,11 @@
-"""What one server holds: store, plan cache, fleet, catalog, settings, metrics, API token."""
+"""What one server holds: store, plan cache, fleet, catalog, settings, metrics, API token.
+
+Side effects of a decision are wired here: placing an arrival (``placer``, one
+at a time, recorded unless dry-run) and counting a serving Pod in the store's
+live-Pod tally (``part_taker``: choose-and-count in one locked transaction,
+read-only on dry-run). Both claim the request's ``Ticket`` before they commit,
+so a decision that finished after its answer (fail open) records nothing.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +19,10 @@ from app.api.decide import Context
 from app.api.metrics import Metrics
 from app.api.objects import ObjectInfo
 from app.api.plan_cache import PlanCache
+from app.api.serving_parts import Part, choose
 from app.problem_io import build_problem
 from app.store import Store
+from app.store.store import ServingTake
 from planner.domain import Assignment, Fleet, TrainingWorkload, Unplaced
 from planner.incremental import place_one
 from pricing.catalog import Catalog
@@ -84,3 +93,25 @@ class ServerState:
                 lock.release()
 
         return place
+
+    def part_taker(self, *, dry_run: bool, ticket: Ticket, token: str, object_ref: str):
+        """take_part(workload, parts, plan id) for decide.mutate: the serving Pod ``token``."""
+        budget_s = self.settings.decision_budget_ms / 1000
+
+        def take(workload: str, parts: tuple[Part, ...], plan_id: str) -> ServingTake:
+            def pick(counts) -> str:
+                return choose(parts, counts)[0].key
+
+            if dry_run:
+                counts = self.store.serving_pod_counts(workload)
+                return ServingTake(part=pick(counts), counts=counts, taken=True)
+
+            def claim() -> None:
+                if not ticket.claim():
+                    raise Abandoned("answered unchanged before the serving Pod was counted")
+
+            return self.store.take_serving_slot(workload, token[:64], pick, plan_id=plan_id,
+                                                object_ref=object_ref, before_commit=claim,
+                                                lock_timeout_s=budget_s)
+
+        return take

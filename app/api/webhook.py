@@ -10,7 +10,9 @@ Wire rules:
   ``decision_budget_ms``, admits unchanged with a warning, a log line and a
   ``gridshift_admission_fail_open`` count; a slow placement that finishes later
   records nothing (``Ticket``);
-* ``request.dryRun: true`` records nothing (a placement is computed, not kept).
+* ``request.dryRun: true`` records nothing (a placement is computed, not kept);
+* a Pod DELETE on ``/mutate`` is always allowed; a serving Pod leaves the live-Pod
+  tally (decide.forget), and any failure still allows it (fail open).
 """
 
 from __future__ import annotations
@@ -164,11 +166,15 @@ def _decide(state: ServerState, webhook: str, request: dict[str, Any], dry_run: 
     view = state.cache.view
     if webhook == "validate":
         return decide.validate(request, view, state.ctx, namespace_opted_in=namespace_opted_in)
+    if request.get("operation") == "DELETE":
+        return decide.forget(request, release=state.store.release_serving_pod, dry_run=dry_run)
     kind = request.get("kind") if isinstance(request.get("kind"), dict) else {}
     ref = f"{kind.get('kind')}/{request.get('namespace')}/{request.get('name') or ''}@{request['uid']}"
     place = state.placer(dry_run=dry_run, ticket=ticket, object_ref=ref[:600])
+    take_part = state.part_taker(dry_run=dry_run, ticket=ticket, token=request["uid"],
+                                 object_ref=ref[:600])
     return decide.mutate(request, view, state.ctx, now=state.clock(), place=place,
-                         namespace_opted_in=namespace_opted_in)
+                         take_part=take_part, namespace_opted_in=namespace_opted_in)
 
 
 def _answer(state: ServerState, webhook: str, body: dict, outcome: str,

@@ -17,6 +17,11 @@ exactly these tables.
     gridshift_unplaced     per plan: workloads the plan could not place, and why
     gridshift_emissions    measured emissions (kind 'measured'): kWh, kgCO2e, region, window,
                            source (e.g. codecarbon) - never mixed with planned figures
+    gridshift_serving_pods the live Pods of serving workloads, one row per admitted Pod
+                           (token = the CREATE's request uid, also in the Pod's annotations),
+                           keyed by (workload, part) - part = region/accelerator/partition/
+                           purchase, not a plan id, so a re-plan keeps the tally; a DELETE
+                           removes the row (app/api/serving_parts.py)
 
 Times are stored as naive UTC (SQLite has no zone type) and come back tz-aware UTC.
 """
@@ -153,4 +158,16 @@ emissions = Table(
     Column("run_id", String(200)),
     Column("recorded_at", UTCDateTime, nullable=False),
     Index("ix_gridshift_emissions_window", "started_at"),
+)
+
+# revision 0003
+serving_pods = Table(
+    "gridshift_serving_pods", metadata,
+    Column("token", String(64), primary_key=True),
+    Column("workload", String(253), nullable=False),
+    Column("part", String(400), nullable=False),
+    Column("plan_id", String(32)),  # the plan it was admitted under (information only)
+    Column("object_ref", String(600)),
+    Column("admitted_at", UTCDateTime, nullable=False),
+    Index("ix_gridshift_serving_pods_workload_part", "workload", "part"),
 )

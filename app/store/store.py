@@ -11,6 +11,14 @@ caller's ``inputs_digest`` and provenance. Saving a plan whose digest equals the
 latest plan's stores nothing and returns the latest plan's id.
 
 Schema: alembic revisions in ``migrations/`` run on open (``upgrade=True``).
+
+Serving Pods (``take_serving_slot``): choosing a part for a Pod and counting it
+happen in ONE transaction that holds a per-workload lock - a transaction-level
+advisory lock on PostgreSQL (``pg_advisory_xact_lock``, waited for at most
+``lock_timeout_s``), ``BEGIN IMMEDIATE`` on SQLite (the database's one writer
+lock, waited for as long) - so webhook threads and replicas that admit Pods of
+the same service at once see each other's Pods and never both take a part's
+last slot.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import os
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +40,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, func, insert, select
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 
@@ -52,6 +60,7 @@ from planner.domain import (
 from pricing.catalog import Purchase
 
 DEFAULT_URL = "sqlite:///gridshift.db"
+SERVING_LOCK_CLASS = 0x73727670  # 'srvp': advisory lock class of the serving-Pod tally
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _FETCHED = re.compile(r"fetched (\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?Z)")
 
@@ -104,6 +113,15 @@ class StoredPlan:
     @property
     def all_assignments(self) -> tuple[Assignment, ...]:
         return self.plan.assignments + self.admissions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServingTake:
+    """What ``take_serving_slot`` did: the part, and the live Pods per part it saw."""
+
+    part: str
+    counts: Mapping[str, int]  # live Pods per part before this one (with it, on a retry)
+    taken: bool  # False: this token was already counted (a re-sent CREATE); nothing added
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -416,6 +434,65 @@ class Store:
                 object_ref=object_ref, admitted_at=admitted_at or datetime.now(UTC)))
         return True
 
+    # ---- serving Pods: the live tally per (workload, part) ----------------------
+    def serving_pod_counts(self, workload: str) -> dict[str, int]:
+        """Live (admitted, not yet deleted) Pods of ``workload`` per part."""
+        with self.engine.connect() as conn:
+            return _serving_counts(conn, workload)
+
+    def take_serving_slot(self, workload: str, token: str,
+                          choose: Callable[[Mapping[str, int]], str], *, plan_id: str | None,
+                          object_ref: str, before_commit: Callable[[], None] | None = None,
+                          admitted_at: datetime | None = None,
+                          lock_timeout_s: float = 2.0) -> ServingTake:
+        """Count a new Pod of ``workload`` in the part ``choose(live counts)`` names, atomically.
+
+        ``token`` identifies the Pod (the CREATE's request uid): a token already
+        counted returns its part and adds nothing. ``before_commit`` may raise to
+        roll everything back (the webhook's answer has already gone out).
+        """
+        with self.engine.connect() as conn:
+            self._lock_workload(conn, workload, lock_timeout_s)
+            counts = _serving_counts(conn, workload)
+            seen = conn.execute(select(t.serving_pods.c.part).where(
+                t.serving_pods.c.token == token)).scalar()
+            if seen is not None:
+                conn.rollback()
+                return ServingTake(part=seen, counts=counts, taken=False)
+            part = choose(counts)
+            conn.execute(insert(t.serving_pods).values(
+                token=token, workload=workload, part=part, plan_id=plan_id,
+                object_ref=object_ref[:600], admitted_at=admitted_at or datetime.now(UTC)))
+            if before_commit is not None:
+                before_commit()
+            conn.commit()
+        return ServingTake(part=part, counts=counts, taken=True)
+
+    def release_serving_pod(self, token: str) -> bool:
+        """Forget the Pod counted under ``token`` (its DELETE); False if it was not counted."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(t.serving_pods).where(
+                t.serving_pods.c.token == token)).rowcount > 0
+
+    def _lock_workload(self, conn: Any, workload: str, timeout_s: float) -> None:
+        """Begin ``conn``'s transaction holding the lock that serialises one workload's tally."""
+        timeout_ms = max(1, int(timeout_s * 1000))
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={timeout_ms}")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+        elif conn.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(workload.encode()).digest()[:4], "big",
+                                 signed=True)
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{timeout_ms}ms'")
+            conn.execute(text("SELECT pg_advisory_xact_lock(:cls, :key)"),
+                         {"cls": SERVING_LOCK_CLASS, "key": key})
+        else:
+            raise StoreError(f"database {_masked(self.url)}: the serving-Pod tally needs "
+                             "SQLite or PostgreSQL; fix: use one of them")
+
     # ---- measurements and footprint ----------------------------------------
     def add_measurements(self, rows: Iterable[MeasuredRow]) -> int:
         now = datetime.now(UTC)
@@ -460,6 +537,12 @@ class Store:
         return {"planned": planned, "measured": measured,
                 "note": "planned = the plan's location-based estimate; measured = readings "
                         "recorded with their source (e.g. codecarbon); never summed together"}
+
+
+def _serving_counts(conn: Any, workload: str) -> dict[str, int]:
+    rows = conn.execute(select(t.serving_pods.c.part, func.count()).where(
+        t.serving_pods.c.workload == workload).group_by(t.serving_pods.c.part)).all()
+    return {part: int(n) for part, n in rows}
 
 
 def _grouped(rows: list[tuple[str, str, float, float, float]], *, with_cost: bool) -> dict:

@@ -269,7 +269,7 @@ def test_an_older_schema_is_upgraded_in_place_keeping_its_plans(db_url):
                                               "e": (T0 + H).replace(tzinfo=None)})
     old.close()
     store = Store(db_url)
-    assert store.schema_revision() == "0002"
+    assert store.schema_revision() == "0003"
     stored = store.load_plan()
     assert stored.id == "old1" and [a.workload for a in stored.plan.assignments] == ["legacy"]
     assert stored.admissions == ()
