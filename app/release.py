@@ -16,6 +16,24 @@ again; a gate already gone only loses its label; the ``test`` op makes a patch
 that raced with another change fail (422) instead of removing the wrong gate,
 and the next round retries. An object with the label but no readable planned
 start is released at once (the hold is gridshift's and must not be forever).
+
+Each round also reconciles the store's live-Pod tally of serving workloads
+(``reconcile_tally``; app/api/serving_parts.py). The webhook counts a serving
+Pod on CREATE (labelled ``gridshift.io/serving: "true"``, its row's token in the
+annotation ``gridshift.io/serving-token``) and forgets it on DELETE; a DELETE it
+never saw (webhook down: failurePolicy Ignore; a later admission step rejected a
+CREATE it had counted) would leave the row forever, and an evicted Pod counts
+until it is garbage-collected. So, with the Pods listed by that label
+(cluster-wide, or in ``namespace`` only, then only that namespace's rows)::
+
+    drop   rows whose Pod is listed in phase Failed / Succeeded, or being deleted
+    drop   rows no listed Pod carries, admitted before now - grace (5 min): a CREATE
+           is counted before the API server persists the Pod, so a young row's Pod
+           may not be listed yet
+    keep   the rest
+
+in one store transaction. A list that fails (API error, cut connection) drops
+nothing: the round skips the reconcile and says why.
 Talks to the Kubernetes API through the official ``kubernetes`` client.
 """
 
@@ -23,7 +41,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +49,16 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from app.api.objects import ANN_PLANNED_START, GATE, LABEL_DEFERRED, PREFIX
-from app.api.patch import escape
+from app.api.patch import ANN_SERVING_TOKEN, LABEL_SERVING, escape
+from app.store import Store
+from app.store.store import TallyDrop
 
 log = logging.getLogger("gridshift.release")
 SELECTOR = f"{LABEL_DEFERRED}=true"
+SERVING_SELECTOR = f"{LABEL_SERVING}=true"
+TALLY_GRACE_S = 300.0  # rows younger than this stay even without a listed Pod
+LIST_PAGE = 500  # Pods per list call (a paged list is one consistent snapshot)
+ENDED_PHASES = frozenset({"Failed", "Succeeded"})
 ANN_RELEASED = PREFIX + "released-at"
 JSON_PATCH = "application/json-patch+json"
 
@@ -139,3 +163,75 @@ def release_due(core: client.CoreV1Api, batch: client.BatchV1Api, *, now: dateti
         log.info("released %s (%s)", ref, why)
         report.released.append(ref)
     return report
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TallyReport:
+    """What one reconcile of the serving-Pod tally did."""
+
+    listed: int = 0  # serving Pods listed (with a token)
+    drop: TallyDrop | None = None  # None: skipped (``skipped`` says why)
+    skipped: str | None = None
+
+    @property
+    def dropped(self) -> int:
+        return self.drop.dropped if self.drop else 0
+
+
+def _serving_pods(core: client.CoreV1Api, namespace: str | None) -> list[Any]:
+    """Every Pod labelled as counted in the tally, page by page (one snapshot)."""
+    pods: list[Any] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"label_selector": SERVING_SELECTOR, "limit": LIST_PAGE}
+        if token:
+            kwargs["_continue"] = token
+        page = (core.list_namespaced_pod(namespace, **kwargs) if namespace
+                else core.list_pod_for_all_namespaces(**kwargs))
+        pods += page.items or []
+        token = page.metadata._continue if page.metadata else None
+        if not token:
+            return pods
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, ApiException):
+        return f"HTTP {exc.status} {exc.reason}"
+    lines = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {lines[0]}" if lines else exc.__class__.__name__
+
+
+def reconcile_tally(core: client.CoreV1Api, store: Store, *, now: datetime | None = None,
+                    namespace: str | None = None, grace_s: float = TALLY_GRACE_S,
+                    dry_run: bool = False) -> TallyReport:
+    """Drop tally rows of serving Pods that are gone or ended (module docstring)."""
+    now = now or datetime.now(UTC)  # before the list: a row older than now - grace is listed
+    try:
+        pods = _serving_pods(core, namespace)
+    except Exception as exc:  # noqa: BLE001 - without the whole list, nothing may be dropped
+        why = _why(exc)
+        log.warning("serving tally not reconciled: listing serving Pods failed (%s); "
+                    "nothing dropped, retried next round", why)
+        return TallyReport(skipped=f"listing serving Pods failed: {why}")
+    live: set[str] = set()
+    ended: set[str] = set()
+    for pod in pods:
+        token = ((pod.metadata.annotations or {}).get(ANN_SERVING_TOKEN) or "")[:64]
+        if not token:
+            continue
+        live.add(token)
+        phase = pod.status.phase if pod.status else None
+        if phase in ENDED_PHASES or pod.metadata.deletion_timestamp is not None:
+            ended.add(token)
+    drop = store.reconcile_serving_pods(live=live, ended=ended, namespace=namespace,
+                                        admitted_before=now - timedelta(seconds=grace_s),
+                                        dry_run=dry_run)
+    verb = "would drop" if dry_run else "dropped"
+    for ref in drop.gone:
+        log.info("serving tally: %s %s (no such Pod; its DELETE was not seen)", verb, ref)
+    for ref in drop.ended:
+        log.info("serving tally: %s %s (the Pod ended or is being deleted)", verb, ref)
+    if drop.dropped:
+        log.info("serving tally: %s %d row(s) of %d listed serving Pod(s)", verb, drop.dropped,
+                 len(live))
+    return TallyReport(listed=len(live), drop=drop)

@@ -31,3 +31,7 @@ class Metrics:
         self.releases = Counter(
             "gridshift_releases", "Deferred Pods and Jobs released at their planned start.",
             ["kind", "result"], registry=self.registry)
+        self.tally_dropped = Counter(
+            "gridshift_serving_tally_dropped", "Rows of the serving-Pod tally the releaser "
+            "dropped: Pods gone without a DELETE seen, or ended (Failed / Succeeded).",
+            ["cause"], registry=self.registry)

@@ -18,7 +18,9 @@ purchase option o, partition m and start s, the patch makes the object:
   Pods are recognised as decided and left alone); a Pod of a serving workload
   also carries ``gridshift.io/serving-part`` (the part it took) and
   ``gridshift.io/serving-token`` (its entry in the live-Pod tally, which its
-  DELETE removes).
+  DELETE removes) and the label ``gridshift.io/serving: "true"``, by which the
+  releaser lists the counted Pods to reconcile the tally (a selector cannot
+  select on annotations).
 
 Operations are ``add`` (which replaces an existing member) and ``remove``.
 """
@@ -48,6 +50,7 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 MAX_REASON = 1000
 ANN_SERVING_PART = PREFIX + "serving-part"
 ANN_SERVING_TOKEN = PREFIX + "serving-token"
+LABEL_SERVING = PREFIX + "serving"  # "true" on every Pod that carries a serving token
 
 
 def escape(key: str) -> str:
@@ -179,10 +182,13 @@ def placement_ops(obj: dict[str, Any], info: ObjectInfo, a: Assignment, region: 
                 ops.append({"op": "add", "path": "/spec/schedulingGates/-", "value": {"name": GATE}})
         else:
             ops.append({"op": "add", "path": "/spec/suspend", "value": True})
-        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        ops += _map_ops(meta.get("labels"), "/metadata/labels", {LABEL_DEFERRED: "true"})
     annotations = {**decision_annotations(a, decision=decision, plan_id=plan_id),
                    **(extra_annotations or {})}
+    labels = ({LABEL_DEFERRED: "true"} if deferred else {}) | (
+        {LABEL_SERVING: "true"} if annotations.get(ANN_SERVING_TOKEN) else {})
+    if labels:  # one op per key, or one map: a second whole-map add would replace the first
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        ops += _map_ops(meta.get("labels"), "/metadata/labels", labels)
     ops += annotation_ops(obj, annotations, template=info.kind == "Job")
     if info.kind == "Job":  # its Pods carry the workload too (and are seen as decided)
         tmeta = obj["spec"]["template"].get("metadata")

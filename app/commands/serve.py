@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
                             api_token=token)
         release = None
         if release_interval > 0:
-            from app.release import api_clients, release_due
+            from app.release import api_clients, reconcile_tally, release_due
 
             def release() -> None:
                 core, batch = api_clients(kubeconfig=kubeconfig)
@@ -95,6 +95,10 @@ def register(app: typer.Typer) -> None:
                                       ("failed", report.failed)):
                     for ref in refs:
                         state.metrics.releases.labels(ref.split("/")[0], outcome).inc()
+                tally = reconcile_tally(core, state.store)  # logs what it drops or skips
+                if tally.drop is not None:
+                    state.metrics.tally_dropped.labels("gone").inc(len(tally.drop.gone))
+                    state.metrics.tally_dropped.labels("ended").inc(len(tally.drop.ended))
 
         app_ = create_app(state, refresh_interval_s=refresh_interval, release=release,
                           release_interval_s=release_interval or 60.0)

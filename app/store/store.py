@@ -18,7 +18,10 @@ advisory lock on PostgreSQL (``pg_advisory_xact_lock``, waited for at most
 ``lock_timeout_s``), ``BEGIN IMMEDIATE`` on SQLite (the database's one writer
 lock, waited for as long) - so webhook threads and replicas that admit Pods of
 the same service at once see each other's Pods and never both take a part's
-last slot.
+last slot. ``reconcile_serving_pods`` (the releaser, each round) drops the rows
+a DELETE never removed: Pods that are gone (older than a grace period, since a
+CREATE is counted before the API server persists the Pod) and Pods that ended
+(phase Failed / Succeeded, or being deleted), in one transaction.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import os
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,6 +125,18 @@ class ServingTake:
     part: str
     counts: Mapping[str, int]  # live Pods per part before this one (with it, on a retry)
     taken: bool  # False: this token was already counted (a re-sent CREATE); nothing added
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TallyDrop:
+    """What ``reconcile_serving_pods`` dropped (or, on a dry run, would drop)."""
+
+    gone: tuple[str, ...]  # object refs of rows whose Pod no listed Pod is, past the grace
+    ended: tuple[str, ...]  # object refs of rows whose Pod has ended or is being deleted
+
+    @property
+    def dropped(self) -> int:
+        return len(self.gone) + len(self.ended)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -473,6 +488,42 @@ class Store:
         with self.engine.begin() as conn:
             return conn.execute(delete(t.serving_pods).where(
                 t.serving_pods.c.token == token)).rowcount > 0
+
+    def reconcile_serving_pods(self, *, live: Collection[str], ended: Collection[str],
+                               admitted_before: datetime, namespace: str | None = None,
+                               dry_run: bool = False) -> TallyDrop:
+        """Drop tally rows a DELETE never removed, in one transaction; what was dropped.
+
+        ``live``: the tokens of every listed serving Pod (of ``namespace``, or all);
+        ``ended``: those of Pods that ended (Failed / Succeeded) or are being deleted.
+        A row is dropped when its token is in ``ended``, or when it is not in ``live``
+        and was admitted before ``admitted_before`` (younger rows may be Pods the API
+        server has not persisted yet). ``namespace``: only rows of Pods in it.
+        """
+        if admitted_before.tzinfo is None:
+            raise ValueError(f"reconcile_serving_pods: admitted_before {admitted_before!r} "
+                             "must be tz-aware UTC")
+        live_set, ended_set = set(live), set(ended)
+        c = t.serving_pods.c
+        query = select(c.token, c.object_ref, c.admitted_at)
+        if namespace is not None:
+            query = query.where(c.object_ref.like(f"Pod/{namespace}/%"))
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":  # the write lock now: no read-to-write upgrade
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            gone, over = [], []
+            for row in conn.execute(query).all():
+                if row.token in ended_set:
+                    over.append(row)
+                elif row.token not in live_set and row.admitted_at < admitted_before:
+                    gone.append(row)
+            doomed = [r.token for r in gone + over]
+            if not dry_run:
+                for i in range(0, len(doomed), 500):  # bound the bind parameters per statement
+                    conn.execute(delete(t.serving_pods).where(c.token.in_(doomed[i:i + 500])))
+            conn.commit()
+        return TallyDrop(gone=tuple(sorted(r.object_ref or r.token for r in gone)),
+                         ended=tuple(sorted(r.object_ref or r.token for r in over)))
 
     def _lock_workload(self, conn: Any, workload: str, timeout_s: float) -> None:
         """Begin ``conn``'s transaction holding the lock that serialises one workload's tally."""

@@ -6,6 +6,11 @@ a Pod / Job) with API-server-shaped JSON: PodList / JobList, Status objects for
 errors, RFC 6902 patches applied with ``jsonpatch`` (a failed ``test`` op is a
 422, as on a real API server), and the rule that scheduling gates may only be
 removed after creation. The client is the official ``kubernetes`` package.
+
+The reconcile of the serving-Pod tally runs against the same server (Pods listed
+by the ``gridshift.io/serving`` label, paged with ``limit`` / ``continue`` as the
+API server pages) and a real store: SQLite, and PostgreSQL (``db_url``,
+tests/app/conftest.py).
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from app import release as release_module
 from app.commands import release as release_command
-from app.release import api_clients, release_due
+from app.release import api_clients, reconcile_tally, release_due
+from app.store import Store
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 GATE = "gridshift.io/planned-start"
@@ -61,11 +68,26 @@ def job(name: str, start: datetime, *, ns: str = "ml") -> dict:
             "status": {"conditions": [{"type": "Suspended", "status": "True"}]}}
 
 
+def serving_pod(name: str, token: str, *, phase: str = "Running", ns: str = "ml",
+                deleting: bool = False) -> dict:
+    """A Pod the webhook counted in the serving tally (label + token annotation)."""
+    obj = pod(name, None, gates=[], ns=ns, deferred=False)
+    obj["metadata"]["labels"]["gridshift.io/serving"] = "true"
+    obj["metadata"]["annotations"].update({"gridshift.io/serving-token": token,
+                                           "gridshift.io/serving-part": "A"})
+    if deleting:
+        obj["metadata"]["deletionTimestamp"] = _iso(NOW - timedelta(seconds=10))
+    obj["status"] = {"phase": phase}
+    return obj
+
+
 class FakeKubernetes:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str, str], dict] = {}  # (kind, ns, name) -> object
         self.patches: list[tuple[str, str, list]] = []  # (path, content type, ops)
         self.fail: set[str] = set()  # names whose PATCH answers 500
+        self.fail_list_after = -1  # >= 0: list calls after that many answer 500
+        self.lists: list[str] = []  # the path and query of every list call
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -115,14 +137,25 @@ class FakeKubernetes:
                 if route is None:
                     return self._status(404, "NotFound", "the server could not find the resource")
                 kind, ns, _ = route
-                selector = parse_qs(urlparse(self.path).query).get("labelSelector", [""])[0]
+                query = parse_qs(urlparse(self.path).query)
+                fake.lists.append(unquote(self.path))
+                if 0 <= fake.fail_list_after < len(fake.lists):
+                    return self._status(500, "InternalError", "etcdserver: leader changed")
+                selector = query.get("labelSelector", [""])[0]
                 key, _, value = unquote(selector).partition("=")
                 items = [copy.deepcopy(o) for (k, n, _), o in sorted(fake.objects.items())
                          if k == kind and (ns is None or n == ns)
                          and (not key or o["metadata"].get("labels", {}).get(key) == value)]
+                meta = {"resourceVersion": "12345"}
+                if "limit" in query:  # a page, and where the next one starts
+                    first = int(query.get("continue", ["0"])[0])
+                    last = first + int(query["limit"][0])
+                    if last < len(items):
+                        meta["continue"] = str(last)
+                    items = items[first:last]
                 self._send(200, {"kind": f"{kind}List",
                                  "apiVersion": "v1" if kind == "Pod" else "batch/v1",
-                                 "metadata": {"resourceVersion": "12345"}, "items": items})
+                                 "metadata": meta, "items": items})
 
             def do_PATCH(self) -> None:
                 route = self._route()
@@ -240,3 +273,124 @@ def test_the_release_command_exits_0_5_and_dry_runs(k8s):
     assert ok.exit_code == 0 and "released Pod/ml/due" in ok.output
     down = CliRunner().invoke(_cli(), ["release", "--server", "http://127.0.0.1:1"])
     assert down.exit_code == 5 and "Kubernetes API" in down.output
+
+
+# ---- the serving-Pod tally ------------------------------------------------------------
+
+@pytest.fixture
+def store(db_url):
+    s = Store(db_url)
+    yield s
+    s.close()
+
+
+def counted(store: Store, token: str, *, age: timedelta = timedelta(minutes=10),
+            ns: str = "ml") -> None:
+    """A row in the tally as the webhook writes it, admitted ``age`` before NOW."""
+    store.take_serving_slot("chat", token, lambda counts: "A", plan_id="p",
+                            object_ref=f"Pod/{ns}/{token}", admitted_at=NOW - age)
+
+
+def tokens(store: Store) -> list[str]:
+    with store.engine.connect() as conn:
+        return sorted(r[0] for r in conn.exec_driver_sql(
+            "SELECT token FROM gridshift_serving_pods"))
+
+
+def test_a_row_without_a_pod_is_dropped_after_the_grace_period_only(k8s, store):
+    k8s.add("Pod", serving_pod("live", "live"))
+    counted(store, "live")  # an old row whose Pod runs: kept
+    counted(store, "stale")  # its DELETE was never seen: dropped
+    counted(store, "fresh", age=timedelta(minutes=1))  # maybe not persisted yet: kept
+    core, _ = api_clients(host=k8s.url)
+    report = reconcile_tally(core, store, now=NOW)
+    assert report.drop.gone == ("Pod/ml/stale",) and report.drop.ended == ()
+    assert report.dropped == 1 and report.listed == 1
+    assert tokens(store) == ["fresh", "live"]
+    assert store.serving_pod_counts("chat") == {"A": 2}
+    later = reconcile_tally(core, store, now=NOW + timedelta(minutes=5))
+    assert later.drop.gone == ("Pod/ml/fresh",) and tokens(store) == ["live"]
+
+
+def test_rows_of_ended_or_deleting_pods_are_dropped_at_once(k8s, store):
+    k8s.add("Pod", serving_pod("evicted", "evicted", phase="Failed"))
+    k8s.add("Pod", serving_pod("done", "done", phase="Succeeded"))
+    k8s.add("Pod", serving_pod("going", "going", deleting=True))
+    k8s.add("Pod", serving_pod("pending", "pending", phase="Pending"))
+    for token in ("evicted", "done", "going", "pending"):
+        counted(store, token, age=timedelta(seconds=30))  # young: the grace does not apply
+    core, _ = api_clients(host=k8s.url)
+    report = reconcile_tally(core, store, now=NOW)
+    assert report.drop.ended == ("Pod/ml/done", "Pod/ml/evicted", "Pod/ml/going")
+    assert report.drop.gone == () and tokens(store) == ["pending"]
+
+
+def test_a_failed_pod_list_drops_nothing(k8s, store, monkeypatch):
+    for i in range(5):
+        k8s.add("Pod", serving_pod(f"p{i}", f"p{i}"))
+    counted(store, "p0")
+    counted(store, "stale")
+    core, _ = api_clients(host=k8s.url)
+    k8s.fail_list_after = 0  # the first call fails
+    report = reconcile_tally(core, store, now=NOW)
+    assert report.drop is None and report.dropped == 0
+    assert report.skipped == "listing serving Pods failed: HTTP 500 Internal Server Error"
+    assert tokens(store) == ["p0", "stale"]
+    monkeypatch.setattr(release_module, "LIST_PAGE", 2)
+    k8s.fail_list_after, k8s.lists = 1, []  # the second page fails: a partial list is no list
+    assert reconcile_tally(core, store, now=NOW).drop is None
+    assert tokens(store) == ["p0", "stale"]
+    k8s.fail_list_after, k8s.lists = -1, []
+    report = reconcile_tally(core, store, now=NOW)  # three pages of 2, 2, 1 Pods
+    assert len(k8s.lists) == 3 and "continue=4" in k8s.lists[-1]
+    assert report.listed == 5 and report.drop.gone == ("Pod/ml/stale",)
+    down = api_clients(host="http://127.0.0.1:1")[0]  # nothing listens: connection refused
+    counted(store, "stale2")
+    assert "MaxRetryError" in reconcile_tally(down, store, now=NOW).skipped
+    assert tokens(store) == ["p0", "stale2"]
+
+
+def test_a_namespaced_round_judges_only_that_namespaces_rows(k8s, store):
+    k8s.add("Pod", serving_pod("web", "web", ns="prod"))  # listed only cluster-wide
+    counted(store, "web", ns="prod")
+    counted(store, "stale", ns="ml")
+    core, _ = api_clients(host=k8s.url)
+    report = reconcile_tally(core, store, now=NOW, namespace="ml")
+    assert report.drop.gone == ("Pod/ml/stale",) and tokens(store) == ["web"]
+    assert k8s.lists == ["/api/v1/namespaces/ml/pods?labelSelector=gridshift.io/serving=true"
+                         "&limit=500"]
+
+
+def test_a_dry_run_says_what_it_would_drop_and_drops_nothing(k8s, store):
+    counted(store, "stale")
+    core, _ = api_clients(host=k8s.url)
+    assert reconcile_tally(core, store, now=NOW, dry_run=True).drop.gone == ("Pod/ml/stale",)
+    assert tokens(store) == ["stale"]
+
+
+def test_the_release_command_reconciles_the_tally_of_its_store(k8s, tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    store = Store(url)
+    now = datetime.now(UTC)
+    store.take_serving_slot("chat", "stale", lambda counts: "A", plan_id="p",
+                            object_ref="Pod/ml/stale", admitted_at=now - timedelta(hours=1))
+    store.take_serving_slot("chat", "new", lambda counts: "A", plan_id="p",
+                            object_ref="Pod/ml/new", admitted_at=now)
+    args = ["release", "--server", k8s.url, "--db", url]
+    dry = CliRunner().invoke(_cli(), args + ["--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "serving tally: would drop 1 row(s) (1 of Pods gone, 0 of Pods ended); 0 " \
+           "serving Pod(s) listed" in dry.output
+    assert tokens(store) == ["new", "stale"]
+    k8s.fail_list_after, k8s.lists = 2, []  # deferred Pods and Jobs list; serving Pods fail
+    failed = CliRunner().invoke(_cli(), args)
+    assert failed.exit_code == 5 and "serving tally: not reconciled" in failed.output
+    assert tokens(store) == ["new", "stale"]
+    k8s.fail_list_after = -1
+    ok = CliRunner().invoke(_cli(), args)
+    assert ok.exit_code == 0 and "serving tally: dropped 1 row(s)" in ok.output
+    assert tokens(store) == ["new"]
+    without = CliRunner().invoke(_cli(), ["release", "--server", k8s.url],
+                                 env={"GRIDSHIFT_DB": None})
+    assert without.exit_code == 0 and "serving tally" not in without.output
+    store.close()

@@ -1,31 +1,24 @@
 """The store on SQLite and on a real PostgreSQL cluster started for this test session.
 
-PostgreSQL: the Debian server binaries (initdb, pg_ctl; /usr/lib/postgresql/<v>/bin)
-run as the ``postgres`` user when the tests run as root, with the data directory
-and socket directory under a fresh temp dir, listening on 127.0.0.1 on a free
-port; each test gets its own database; the cluster is stopped and removed at
-the end. Without the binaries the PostgreSQL cases skip (a failure in CI).
+PostgreSQL: the session's throw-away cluster and the ``db_url`` fixture (one
+database per test, SQLite and PostgreSQL) live in tests/app/conftest.py, so one
+server serves every module under tests/app. Without the binaries the
+PostgreSQL cases skip (a failure in CI).
 """
 
 from __future__ import annotations
 
-import glob
 import os
-import pwd
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from app.store import MeasuredRow, Store, StoreError, from_measurement, store_plan
 from app.store import schema as t
@@ -40,6 +33,7 @@ from planner.domain import (
     WorkloadKind,
 )
 from pricing.catalog import Purchase
+from tests.app.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
@@ -71,73 +65,6 @@ def synthetic_plan(n: int, *, created_at: datetime = T0, tag: str = "",
                             time_limit_s=10.0),
         provenance={"catalog": f"bundled:abc{tag}",
                     "carbon:FR": "electricitymaps live [actual, fetched 2026-11-22T23:05Z]"})
-
-
-# ---- PostgreSQL: a throw-away cluster for the session ---------------------------------
-
-def _pg_bindir() -> Path | None:
-    found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
-        return Path(os.path.realpath(found)).parent
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if Path(candidate, "initdb").exists():
-            return Path(candidate)
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def pg_port():
-    bindir = _pg_bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries not found (initdb, pg_ctl); "
-                    "apt-get install -y postgresql")
-    as_root = os.geteuid() == 0
-    if as_root:
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root but there is no 'postgres' user to run the server as; "
-                        "apt-get install -y postgresql creates it")
-    root = Path(tempfile.mkdtemp(prefix="gridshift-pg-"))
-    sockdir = root / "sock"
-    sockdir.mkdir()
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    if as_root:
-        for p in (root, sockdir):
-            shutil.chown(p, "postgres", "postgres")
-    data, port = root / "data", _free_port()
-    subprocess.run(prefix + [str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                             "-A", "trust", "-E", "UTF8", "--no-sync"],
-                   check=True, capture_output=True)
-    subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"),
-                             "-w", "-o", f"-k {sockdir} -h 127.0.0.1 -p {port} -F", "start"],
-                   check=True, capture_output=True)
-    try:
-        yield port
-    finally:
-        subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                 "stop"], capture_output=True, check=False)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.real_component)])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gridshift.db'}"
-    port = request.getfixturevalue("pg_port")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/{name}"
 
 
 # ---- behaviour ----------------------------------------------------------------------
@@ -244,7 +171,7 @@ def test_a_bad_url_says_what_a_good_one_looks_like(tmp_path):
 
 
 def test_an_unreachable_server_is_a_store_error_not_a_traceback():
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     with pytest.raises(StoreError, match="cannot open or upgrade"):
         Store(f"postgresql+psycopg://postgres@127.0.0.1:{port}/x?connect_timeout=2")
 

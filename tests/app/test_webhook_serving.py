@@ -25,6 +25,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.api.config import WebhookSettings
+from app.api.objects import describe
+from app.api.patch import ANN_SERVING_TOKEN, placement_ops
 from app.api.server import create_app
 from app.api.state import ServerState
 from app.inputs import load_fleet
@@ -32,7 +34,7 @@ from app.problem_io import EXAMPLES
 from app.store import Store
 from planner.domain import Assignment, WorkloadKind
 from pricing.catalog import Purchase, load_catalog
-from tests.app.test_store import T0, db_url, pg_port, synthetic_plan  # noqa: F401 (fixtures)
+from tests.app.test_store import T0, synthetic_plan
 from tests.app.test_webhook import start_server
 
 H = timedelta(hours=1)
@@ -165,6 +167,9 @@ def test_five_pods_take_three_in_a_and_two_in_b_with_the_part_patches(client):
         ann = p["metadata"]["annotations"]
         assert ann["gridshift.io/decision"] == "planned"
         assert ann["gridshift.io/serving-token"]
+        # the label the releaser lists counted Pods by (selectors cannot see annotations)
+        assert p["metadata"]["labels"] == {"gridshift.io/workload": "chat", "app": "chat",
+                                           "gridshift.io/serving": "true"}
         assert "schedulingGates" not in p["spec"]  # the part is active now
     a, b = pods[0], pods[2]
     assert exprs(a["spec"])["topology.kubernetes.io/region"]["values"] == ["us-east-1"]
@@ -238,12 +243,16 @@ def test_outside_the_plan_window_the_nearest_parts_decide_with_a_warning(
     assert part_of(out) == part  # before: the 3/2 of the first day; after: the 1/4 of the last
     assert "outside every part of serving workload 'chat'" in response["warnings"][0]
     assert ("schedulingGates" in out["spec"]) is gated
+    labels = out["metadata"]["labels"]  # deferred and counted: both labels, neither lost
+    assert labels["gridshift.io/serving"] == "true"
+    assert (labels.get("gridshift.io/deferred") == "true") is gated
 
 
 def test_a_job_or_a_training_pod_keeps_the_largest_part_rule(client):
     out, response = create(client, pod("train-split", gpus="8"))
     assert out["metadata"]["annotations"]["gridshift.io/region"] == "azure-westus"
     assert "gridshift.io/serving-part" not in out["metadata"]["annotations"]
+    assert "gridshift.io/serving" not in out["metadata"]["labels"]
     assert "follows the largest" in response["warnings"][0]
     assert client.state_.store.serving_pod_counts("train-split") == {}
 
@@ -291,7 +300,7 @@ def test_a_delete_is_allowed_when_the_store_fails(client):
 
 # ---- the tally in the store: SQLite and PostgreSQL, concurrent replicas ------------------
 
-def test_the_tally_takes_releases_and_ignores_a_known_token(db_url):  # noqa: F811
+def test_the_tally_takes_releases_and_ignores_a_known_token(db_url):
     store = Store(db_url)
     seen = []
 
@@ -321,7 +330,7 @@ def test_the_tally_takes_releases_and_ignores_a_known_token(db_url):  # noqa: F8
 
 
 def test_concurrent_admissions_on_two_replicas_never_over_fill_a_part(
-        db_url, fleet_and_catalog):  # noqa: F811
+        db_url, fleet_and_catalog):
     # two webhook replicas, one database; budget wide enough for a loaded 2-core machine
     states = [make_state(db_url, fleet_and_catalog, budget_ms=5000, save=i == 0)
               for i in range(2)]
@@ -361,3 +370,17 @@ def test_concurrent_admissions_on_two_replicas_never_over_fill_a_part(
             thread.join(timeout=10)
         for s in states:
             s.store.close()
+
+
+def test_a_deferred_serving_pod_without_labels_gets_both_labels(fleet_and_catalog):
+    obj = pod()
+    del obj["metadata"]["labels"]  # one whole-map add: a second one would replace the first
+    info = describe(obj, kind="Pod", namespace="ml")
+    region = {r.name: r for r in fleet_and_catalog[0].regions}["aws-us-east-1"]
+    ops = placement_ops(obj, info, part_a(1, 24), region, decision="planned", plan_id="p",
+                        settings=WebhookSettings(), now=NOW,
+                        extra_annotations={ANN_SERVING_TOKEN: "t"})
+    out = jsonpatch.apply_patch(obj, ops)
+    assert out["metadata"]["labels"] == {"gridshift.io/deferred": "true",
+                                         "gridshift.io/serving": "true"}
+    assert out["spec"]["schedulingGates"] == [{"name": "gridshift.io/planned-start"}]

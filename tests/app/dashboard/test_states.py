@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from app.dashboard import env, queries, replan
 from app.store import MeasuredRow, Store
 from tests.app.dashboard.conftest import PAGES, no_exception, run_page, workloads_of
-from tests.app.test_store import T0, pg_port, synthetic_plan  # noqa: F401 (pg_port: a fixture)
+from tests.app.test_store import T0, synthetic_plan
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_gridshift_db_without_plans_falls_back_to_the_demo_and_says_so(empty_url
 
 
 @pytest.mark.real_component
-def test_a_postgresql_store_shows_like_sqlite(pg_port, demo_url, dashboard_env):  # noqa: F811
+def test_a_postgresql_store_shows_like_sqlite(pg_port, demo_url, dashboard_env):
     name = f"dash_{uuid.uuid4().hex[:12]}"
     admin = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/postgres",
                           isolation_level="AUTOCOMMIT")
