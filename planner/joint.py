@@ -25,13 +25,14 @@ so the plan is within 0.35 % and most of the reported gap is the bound).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from planner import mig_pools, serving_model
-from planner.capacity import Capacity, Ledger
+from planner.capacity import Capacity
 from planner.domain import Objective, SolverStatus
 from planner.limits import Limit, LimitKind, within
 from planner.lp import Relaxation
@@ -54,6 +55,10 @@ LP_MAX_COLUMNS = 250_000
 # polish gets what is left when that is at least POLISH_MIN_S seconds.
 TRAINING_SHARE = 0.4
 SERVING_SHARE = 0.3
+# Without the polish (a serving block too large for it) serving takes this share and
+# training the rest. Measured at 10,000 workloads, 60 s: the exact searches and their fit
+# take ~8 s and the MIG layout search ~20 s to pass every pool (serving -8.5 %).
+SERVING_SHARE_ALONE = 0.45
 POLISH_MIN_S = 1.0
 # Up to this many training literals the polish keeps them all, so its CP-SAT bound is
 # global and tighter than B_T + B_S (it sees the coupling). Measured on the demo (36 jobs,
@@ -62,6 +67,7 @@ POLISH_MIN_S = 1.0
 POLISH_ALL_LITERALS = 60_000
 
 Hint = Callable[[Capacity, tuple[Limit, ...]], list[Placement]]
+log = logging.getLogger("gridshift.planner")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,10 +128,11 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
         serving_w = weights(Objective.COST, 0.0)
 
     def serve(cap: Capacity, seconds: float) -> serving_model.SlotsResult:
-        greedy = serving_model.greedy(serving_options, Ledger(cap), serving_w)
+        # no greedy hint: the exact searches' plan, laid onto the capacity, falls back to
+        # the greedy where it does not fit (the whole greedy took 3.5 s at 2,000 services
+        # and lost to it in every slot of the 1,000- and 10,000-workload benchmarks)
         return serving_model.solve_slots(serving_options, cap, serving_w, priority=priority,
-                                         time_limit_s=seconds, workers=workers, hint=greedy,
-                                         pools=pools)
+                                         time_limit_s=seconds, workers=workers, pools=pools)
 
     horizon = range(max((len(so.demand_rps) for so in serving_options), default=0))
 
@@ -155,22 +162,30 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
                         objective=objective, bound=bound, status=_status(objective, bound),
                         num_variables=0, num_constraints=0)
 
-    alone = serve(capacity, left(SERVING_SHARE))  # (1)
+    # the joint polish only where its serving block is small enough to build in time
+    whole_plan = any(limit.team is None for limit in limits)
+    polish = (not whole_plan and sum(len(so.options) * int((so.demand_rps > 0).sum())
+                                     for so in serving_options)
+              <= serving_model.WINDOW_MAX_REPLICA_VARS)
+    alone = serve(capacity, left(SERVING_SHARE if polish else SERVING_SHARE_ALONE))  # (1)
     replicas, layouts = list(alone.placements), alone.layouts
+    log.debug("serving alone: %.1f s, value %.1f, bound %.1f", time.perf_counter() - t0,
+              alone.objective, alone.bound)
     # a whole-plan cap (a Pareto point's kgCO2e, planner/pareto.py) holds for training
     # what serving leaves of it; team budgets cap training alone (serving_model.py)
-    whole_plan = any(limit.team is None for limit in limits)
     if whole_plan:
         limits = _less_serving(limits, replicas, layouts, pools, len(horizon))
-    t_a = train(leaves(capacity, replicas, layouts), left(TRAINING_SHARE),
-                global_bound=False)  # (2)
+    t_a = train(leaves(capacity, replicas, layouts),
+                left(TRAINING_SHARE) if polish else left(), global_bound=False)  # (2)
     placements, objective = t_a.placements, t_a.value + value(replicas, layouts)
+    log.debug("training on what serving leaves: %.1f s, value %.1f",
+              time.perf_counter() - t0, t_a.value)
     # (serving's own bound is in other units when it ran under the cap's weights: 0 then)
     serving_bound = max(alone.bound, serving_model.lp_bound(serving_options, w))
     bound = ((relaxation.value if relaxation is not None else math.nan)
              + (serving_bound if serving_w == w else 0.0))
     remaining = time_limit_s - (time.perf_counter() - t0)
-    if (remaining >= POLISH_MIN_S and not whole_plan
+    if (remaining >= POLISH_MIN_S and polish
             and objective - bound > 1e-6 * max(1.0, abs(objective))):
         placements, replicas, layouts, objective, joint_bound = _polish(
             workload_options, serving_options, capacity, n_slots, w,
@@ -178,6 +193,8 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
             replicas, layouts, objective, priority, limits, remaining, workers, pools, value)
         if not math.isnan(joint_bound):
             bound = max(bound, joint_bound)
+        log.debug("joint polish: %.1f s, value %.1f, bound %.1f", time.perf_counter() - t0,
+                  objective, joint_bound)
     return Solution(placements=placements, replicas=replicas, layouts=layouts,
                     objective=objective, bound=bound, status=_status(objective, bound),
                     num_variables=t_a.num_variables, num_constraints=t_a.num_constraints)
@@ -216,6 +233,7 @@ def _training(workload_options, relaxation, capacity: Capacity, n_slots: int, w:
               hint: list[Placement], limits, time_limit_s: float, workers: int, *,
               global_bound: bool) -> _Part:
     """The training model on ``capacity``: through the LP restriction when there is one."""
+    t0 = time.perf_counter()
     hint_value = objective_of(hint, workload_options, w)
     allowed, bound, exact = None, math.nan, False
     if relaxation is not None:
@@ -227,6 +245,8 @@ def _training(workload_options, relaxation, capacity: Capacity, n_slots: int, w:
         restriction = relaxation.restrict(upper_bound=hint_value, seed_size=len(hint),
                                           max_columns=LP_MAX_COLUMNS)
         allowed, bound, exact = restriction.columns, relaxation.value, restriction.exact
+    # the LP work above counts against the time limit too
+    time_limit_s = max(0.5, time_limit_s - (time.perf_counter() - t0))
     result = solve_model(workload_options, capacity, n_slots, w, time_limit_s=time_limit_s,
                          workers=workers, hint=hint, allowed=allowed, limits=limits)
     if result.status is SolverStatus.MODEL_INVALID:

@@ -305,7 +305,9 @@ def solve_model(
 
     # -- solve -----------------------------------------------------------------------
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    # the time limit covers building the model too
+    solver.parameters.max_time_in_seconds = max(0.1, float(time_limit_s)
+                                                - (time.perf_counter() - t0))
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = 0
     solver.parameters.cp_model_presolve = presolve
