@@ -175,3 +175,18 @@ def search_capped(cost, thr, od, reg, caps, demand, floor, need, n_regions, pena
         for j in range(idx.shape[0]):
             counts[t, idx[j]] = c[j]
     return values, counts, finished
+
+
+def warm() -> None:
+    """Compile (or load from the on-disk cache) every function above with tiny inputs: the
+    first compile takes ~15 s on the 2-core machine, which a plan's time limit should not
+    pay (the container image runs this at build time)."""
+    cost = np.ones((2, 2), dtype=np.int64)
+    thr = np.asarray([1000, 2000], dtype=np.int64)
+    flags = np.asarray([True, False])
+    zeros = np.zeros(2, dtype=np.int64)
+    demand = np.asarray([1500, 2500], dtype=np.int64)
+    search_slots(cost, thr, flags, zeros, np.asarray([5, 5], dtype=np.int64), flags | True,
+                 demand, zeros, zeros, 1, 10, 1000)
+    search_capped(cost, thr, flags, zeros, np.full((2, 2), 5, dtype=np.int64), demand, zeros,
+                  zeros, 1, 10, 1000)
