@@ -50,15 +50,16 @@ def improve(serving_options: tuple[ServingOptions, ...], capacity: Capacity, wei
         return placements, {}
     horizon = max(len(so.demand_rps) for so in serving_options)
     scores = [[replica_scores(o, weights) for o in so.options] for so in serving_options]
+    # a pool's trials re-plan the workloads whose share-priced optimum uses it (at 10,000
+    # workloads, every workload that could use it made a pass over all pools take ~20 s)
     users: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for s, so in enumerate(serving_options):
-        for resource in {o.resource for o in so.options if o.profile is not None}:
-            users[resource].append(s)
     slices_wanted: dict[tuple[tuple[str, str], str], np.ndarray] = {}
     for p in wanted:
         if p.option.profile is not None:
             key = (p.option.resource, p.option.profile.name)
             slices_wanted.setdefault(key, np.zeros(horizon, dtype=np.int64))[p.slot] += p.replicas
+            if p.workload not in users[p.option.resource]:
+                users[p.option.resource].append(p.workload)
     cache = _Cache(serving_options, scores, weights, priority)
     ledger = Ledger(capacity)
     for p in placements:
