@@ -3,7 +3,10 @@
 Steps: (1) ``frame.prepare`` checks and repairs the history (every repair is reported);
 (2) constant series are forecast as their constant; (3) every other series is backtested
 with rolling origins (``backtest``), which scores each candidate by MASE and interval
-coverage, picks one model per series and calibrates its interval widths; (4) each series is
+coverage, picks one model per series (the ``median`` combination unless another model beats it
+by more than one standard error over the windows) and calibrates its interval widths, narrower
+or wider, so that the backtest covers the nominal level (factor shrunk towards 1 when the
+windows are few; kept in ``scores`` as ``factor-L``); (4) each series is
 forecast by its chosen model, fitted on at most ``history_steps`` recent steps; (5) series that
 never go below zero get forecasts clipped at zero.
 
@@ -11,7 +14,8 @@ Defaults, measured (benchmarks/forecast_accuracy.py, benchmarks/forecast_speed.p
 windows and 3 weeks of hourly fit history. On the shared cluster traces 2 windows chose
 worse models (GPU load 0.87 x seasonal naive MASE against 0.82, LoRA requests 0.78 against
 0.65) and 4 windows were no better overall (0.81, 0.68) at a third more time; 3 or 4 weeks of
-history scored the same. The backtest is most of the cost: (windows + 1) fits per series.
+history scored the same (those figures predate the one-standard-error choice rule of
+``backtest``). The backtest is most of the cost: (windows + 1) fits per series.
 
 Output intervals are central: ``lo-L`` and ``hi-L`` are the (50 - L/2) % and (50 + L/2) %
 quantiles, so ``hi-80`` is the 90 % quantile of the forecast distribution.
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.backtest import Backtest, run_backtest, score_columns
+from forecasting.backtest import Backtest, parse_choice, run_backtest, score_columns
 from forecasting.engine import parse_engine, run_forecast
 from forecasting.ensemble import combine, fitted_models
 from forecasting.errors import ForecastError, InputDataError
@@ -42,7 +46,8 @@ class Forecast:
     values: pd.DataFrame        # unique_id, ds (UTC), mean, lo-L, hi-L for each level L, model
     levels: tuple[int, ...]
     chosen: Mapping[str, str]   # unique_id -> model name ('constant' for constant series)
-    scores: pd.DataFrame        # unique_id, model, mase, mae, coverage-L, windows (backtest)
+    scores: pd.DataFrame        # unique_id, model, mase, mae, coverage-L (of the model's own
+                                # intervals), windows, factor-L (interval width factor): backtest
     repairs: tuple[str, ...]    # what was repaired in the input, one line each
 
 
@@ -77,16 +82,21 @@ def _history_steps(history_steps: int | None, season_lengths: Sequence[int]) -> 
 def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,), freq: str = "h",
              season_lengths: Sequence[int] = (24, 168), models: str | Sequence[str] = "auto",
              engine: str = "local", n_windows: int = DEFAULT_N_WINDOWS,
-             history_steps: int | None = None, calibrate: bool = True) -> Forecast:
+             history_steps: int | None = None, calibrate: bool = True,
+             choice: str = "robust") -> Forecast:
     """Forecast every series of ``frame`` (``unique_id, ds, y``) ``horizon`` steps ahead.
 
     ``models``: ``"auto"`` (seasonal_naive, stl_ets, weekly_naive and their median),
     ``"all"``, or model names (``forecasting.models.ModelName``); with several, each series
-    gets the one with the lowest backtest MASE. ``n_windows``: backtest origins (0 skips the
-    backtest: the first non-baseline model is used everywhere, intervals uncalibrated).
+    gets the one with the lowest backtest MASE, except that a combination in the list
+    (``median``) is kept unless beaten clearly (``choice="robust"``, see
+    ``forecasting.backtest``; ``choice="lowest"``: the plain minimum). ``n_windows``:
+    backtest origins (0 skips the backtest: the first non-baseline model is used everywhere,
+    intervals uncalibrated).
     ``history_steps``: fit on at most this many recent steps (default 3 x the longest season,
     >= 200). ``engine``:
-    ``"local"`` or ``"ray"``. Raises ``InputDataError`` for history it cannot repair.
+    ``"local"`` or ``"ray"``. ``calibrate=False`` keeps the models' own intervals (the factors
+    are still reported in ``scores``). Raises ``InputDataError`` for history it cannot repair.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
         raise InputDataError("horizon", f"{horizon!r} is not a whole number of steps >= 1",
@@ -95,6 +105,7 @@ def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,)
     lv = _levels(levels)
     names = parse_models(models)
     eng = parse_engine(engine)
+    rule = parse_choice(choice)
     if n_windows < 0:
         raise InputDataError("n_windows", f"{n_windows} is negative", fix="use 0 to skip backtests")
     input_size = _history_steps(history_steps, season_lengths)
@@ -104,7 +115,8 @@ def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,)
 
     if n_windows > 0 and modelled:
         bt = run_backtest(prep, names, series=modelled, horizon=horizon, levels=lv, freq=freq,
-                          n_windows=n_windows, input_size=input_size, engine=eng)
+                          n_windows=n_windows, input_size=input_size, engine=eng,
+                          choice=rule)
     else:
         bt = Backtest(scores=pd.DataFrame(columns=score_columns(lv)), chosen={},
                       width_factors={}, skipped=tuple(modelled))

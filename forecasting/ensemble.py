@@ -10,9 +10,11 @@
             LoRA requests 0.77 (best 0.53), carbon intensity 0.85 (best 0.96): never the
             worst, and the only auto candidate below 0.8 on both cluster traces.
 
-A combination costs nothing extra in a backtest, where its members are fitted anyway; for a
-final forecast its members are fitted on the series that chose it. A combination fails on a
-series when any member does.
+The per-series choice keeps a combination unless another model beats it by more than one
+standard error over the backtest windows (``forecasting.backtest``). A combination costs
+nothing extra in a backtest, where its members are fitted anyway; for a final forecast its
+members are fitted on the series that chose it. A combination fails on a series when any
+member does.
 """
 
 from __future__ import annotations

@@ -56,25 +56,22 @@ def _mean_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def score_windows(cv: pd.DataFrame, history: pd.DataFrame, *, model_columns: dict[str, str],
+def window_scores(cv: pd.DataFrame, history: pd.DataFrame, *, model_columns: dict[str, str],
                   levels: tuple[int, ...], periods: dict[str, int]) -> pd.DataFrame:
-    """Per series and model: mean over windows of MASE and MAE, pooled coverage per level.
+    """Per series, window and model: MASE, MAE and coverage per level.
 
     ``cv`` is statsforecast's cross-validation output (unique_id, ds, cutoff, y and one column
     per model alias plus ``<alias>-lo-L`` / ``<alias>-hi-L``); ``model_columns`` maps our model
-    name to its alias there. A window whose forecast failed (NaN) has no MASE or MAE and
-    covers nothing.
+    name to its alias there. Columns: unique_id, cutoff, model, mase, mae, coverage-L. A window
+    whose forecast failed (NaN) has no MASE or MAE and covers nothing.
     """
-    cols = ["unique_id", "model", "mase", "mae", *(f"coverage-{lv}" for lv in levels), "windows"]
+    cols = ["unique_id", "cutoff", "model", "mase", "mae", *(f"coverage-{lv}" for lv in levels)]
     if cv.empty or not model_columns:
         return pd.DataFrame(columns=cols)
     window = cv.groupby(["unique_id", "cutoff"], sort=False).ngroup().to_numpy()
     keys = cv[["unique_id", "cutoff"]].drop_duplicates().reset_index(drop=True)  # ngroup order
     n_win = len(keys)
     scale = scales_at(history, keys, periods).to_numpy(dtype=float)
-    series, ids = pd.factorize(keys["unique_id"], sort=True)
-    n_ser = len(ids)
-    windows = np.bincount(series, minlength=n_ser)
     y = cv["y"].to_numpy(dtype=float)
     rows = []
     for name, col in model_columns.items():
@@ -85,12 +82,33 @@ def score_windows(cv: pd.DataFrame, history: pd.DataFrame, *, model_columns: dic
         win_mae = np.where(failed, np.nan, _mean_by(window, err, n_win))
         with np.errstate(invalid="ignore", divide="ignore"):
             win_mase = np.where(scale > 0, win_mae / scale, np.nan)
-        out = {"unique_id": ids.astype(str), "model": name,
-               "mase": _mean_by(series, win_mase, n_ser), "mae": _mean_by(series, win_mae, n_ser)}
+        out = {"unique_id": keys["unique_id"].astype(str).to_numpy(),
+               "cutoff": keys["cutoff"].to_numpy(), "model": name, "mase": win_mase,
+               "mae": win_mae}
         for level in levels:
             inside = ((y >= cv[f"{col}-lo-{level}"].to_numpy(dtype=float))
                       & (y <= cv[f"{col}-hi-{level}"].to_numpy(dtype=float))).astype(float)
-            out[f"coverage-{level}"] = _mean_by(series, _mean_by(window, inside, n_win), n_ser)
-        out["windows"] = windows
+            out[f"coverage-{level}"] = _mean_by(window, inside, n_win)
         rows.append(pd.DataFrame(out))
     return pd.concat(rows, ignore_index=True)[cols]
+
+
+def summarise_windows(per_window: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:
+    """``window_scores`` per series and model: mean over windows of MASE and MAE (failed
+    windows skipped), mean coverage per level (failed windows count as covering nothing), and
+    the number of windows."""
+    cols = ["unique_id", "model", "mase", "mae", *(f"coverage-{lv}" for lv in levels), "windows"]
+    if per_window.empty:
+        return pd.DataFrame(columns=cols)
+    grouped = per_window.groupby(["unique_id", "model"], sort=True)
+    out = grouped[["mase", "mae", *(f"coverage-{lv}" for lv in levels)]].mean()
+    out["windows"] = grouped.size()
+    return out.reset_index()[cols]
+
+
+def score_windows(cv: pd.DataFrame, history: pd.DataFrame, *, model_columns: dict[str, str],
+                  levels: tuple[int, ...], periods: dict[str, int]) -> pd.DataFrame:
+    """Per series and model: mean over windows of MASE and MAE, mean coverage per level and
+    the number of windows (``window_scores`` summarised)."""
+    return summarise_windows(window_scores(cv, history, model_columns=model_columns,
+                                           levels=levels, periods=periods), levels)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.backtest import _conformal_factor
+from forecasting.backtest import MAX_FACTOR, MIN_FACTOR, PRIOR_WINDOWS, _conformal_factor
 from forecasting.metrics import score_windows, seasonal_scale
 
 
@@ -51,9 +51,30 @@ def test_score_windows_averages_windows_per_series_and_skips_a_failed_window():
     assert out.at["b", "coverage-80"] == 0.0
 
 
-def test_conformal_factor_takes_the_finite_sample_quantile():
+def test_conformal_factor_takes_the_finite_sample_quantile_shrunk_by_the_windows():
     s = np.arange(1, 10, dtype=float)                 # 9 scores
-    assert _conformal_factor(s, 80) == 8.0            # ceil(10 * 0.8) = 8th smallest
-    assert _conformal_factor(np.array([0.2, 0.3, 0.5]), 80) == 1.0   # never narrows
-    assert _conformal_factor(np.array([np.inf, 1.0]), 50) == 1.0
-    assert _conformal_factor(np.array([np.nan]), 80) == 1.0
+    w = 3 / (3 + PRIOR_WINDOWS)                       # 3 windows against the prior's weight
+    assert _conformal_factor(s, 80, 3) == pytest.approx(8.0 ** w)   # ceil(10 * 0.8) = 8th
+    assert _conformal_factor(s, 80, 10**9) == pytest.approx(8.0)    # many windows: no shrinkage
+
+
+def test_conformal_factor_narrows_intervals_that_were_too_wide():
+    k = _conformal_factor(np.array([0.2, 0.3, 0.5]), 80, 1)          # 3rd smallest: 0.5
+    assert k == pytest.approx(0.5 ** (1 / (1 + PRIOR_WINDOWS)))
+    assert 0.5 < k < 1.0                                             # narrower, shrunk towards 1
+
+
+def test_conformal_factor_is_one_where_it_cannot_be_computed_and_bounded_elsewhere():
+    assert _conformal_factor(np.array([np.inf, 1.0]), 50, 2) == 1.0   # zero-width interval
+    assert _conformal_factor(np.array([np.nan]), 80, 1) == 1.0
+    assert _conformal_factor(np.array([1.0, 2.0]), 80, 0) == 1.0      # no window
+    assert _conformal_factor(np.zeros(20), 80, 10**9) == pytest.approx(MIN_FACTOR)  # exact: floor
+    assert _conformal_factor(np.full(20, 1e6), 80, 10**9) == pytest.approx(MAX_FACTOR)
+
+
+def test_scaled_by_the_unshrunk_factor_the_backtest_covers_the_nominal_level():
+    rng = np.random.default_rng(3)
+    s = np.abs(rng.normal(0, 1.7, 500))               # intervals 1.7 x too narrow
+    k = _conformal_factor(s, 80, 10**9)
+    assert np.mean(s <= k) == pytest.approx(0.80, abs=0.005)
+    assert k == pytest.approx(1.7 * 1.2816, rel=0.1)   # 1.7 x the 90 % normal quantile
