@@ -1,19 +1,21 @@
 """Scale of the CP-SAT planner on a generated fleet: figures, never assertions.
 
     python benchmarks/planner_scale.py N [--time-limit S] [--workers W] [--seed K]
-                                         [--serving-share 0.2]
+                                         [--serving-share 0.2] [--phases]
 
 Generates N workloads on 20 regions x 4 accelerators x 48 hourly slots: training jobs
 (6 candidate regions per job, spot for checkpointing jobs) and, with --serving-share,
 that share of serving workloads (latency SLO, on-demand floor, failover, MIG profiles on
 H100/A100). Prints one line: N, model variables, constraints, status, objective, bound,
 gap %, wall time of the whole plan (options, baselines, model, solve, check), and the
-peak resident memory of the process.
+peak resident memory of the process. ``--phases`` also prints the wall seconds of each
+phase of the plan (planner/solve.py logs them at DEBUG), as ``# plan phase ...`` lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import resource
 import sys
 import time
@@ -33,7 +35,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--serving-share", type=float, default=0.0)
+    parser.add_argument("--phases", action="store_true",
+                        help="print the wall seconds of each phase of the plan")
     args = parser.parse_args()
+    if args.phases:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("# %(message)s"))
+        logger = logging.getLogger("gridshift.planner")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
 
     t0 = time.perf_counter()
     problem = generated_problem(args.n, seed=args.seed, serving_share=args.serving_share)

@@ -21,12 +21,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-import numpy as np
-
 from planner.capacity import Ledger, capacity_table
 from planner.domain import HOUR, Purchase, Region
-from planner.greedy import Key, by_submission, greedy
+from planner.greedy import Key, by_submission, greedy_and_wishes
 from planner.options import (
+    Memo,
     WorkloadOptions,
     first_slot,
     intensity_arrays,
@@ -69,21 +68,15 @@ def run_now(problem: PlanningProblem) -> BaselineRun:
 def independent_greedy(problem: PlanningProblem, workload_options: tuple[WorkloadOptions, ...],
                        *, key: Key) -> BaselineRun:
     capacity = capacity_table(problem.fleet, problem.reserved_gpus)
-    placements = greedy(workload_options, capacity, key=key, order=by_submission)
+    placements, wishes = greedy_and_wishes(workload_options, capacity, key=key,
+                                           order=by_submission)
     placed: dict[int, int] = defaultdict(int)
     for p in placements:
         placed[p.workload] += p.units
     blind = Ledger(capacity)  # each job's own best choice, blind to the others
-    for wo in workload_options:
-        best = None
-        for o in wo.options:  # the option's best start, then the best option
-            keys = key(o)
-            k = int(np.lexsort(keys[::-1])[0])
-            candidate = (tuple(float(a[k]) for a in keys), o, o.first_start + k)
-            if best is None or candidate[0] < best[0]:
-                best = candidate
-        if best is not None:
-            _, o, s = best
+    for j, wo in enumerate(workload_options):
+        if j in wishes:
+            o, s = wishes[j]
             blind.take(o.resources, s, o.slots, wo.units * wo.gpus_per_unit)
     unplaced = sum(1 for j, wo in enumerate(workload_options) if placed[j] < wo.units)
     return BaselineRun(placements=tuple(placements), deadline_misses=0,
@@ -109,6 +102,7 @@ def _home_intent(problem: PlanningProblem, j: int) -> Intent | None:
 def _admit(problem: PlanningProblem, intents: list[Intent], unplaced: int) -> BaselineRun:
     """Admit intents first come, first served; full clusters make jobs wait."""
     intensity = intensity_arrays(problem)
+    memo = Memo()
     limit = problem.horizon_hours + problem.lookahead_hours
     ledger = Ledger(capacity_table(problem.fleet, problem.reserved_gpus))
     wished = Ledger(capacity_table(problem.fleet, problem.reserved_gpus))
@@ -119,7 +113,8 @@ def _admit(problem: PlanningProblem, intents: list[Intent], unplaced: int) -> Ba
         w = problem.workloads[intent.workload]
         units, gpus_per_unit = units_of(w)
         option = make_option(problem, intent.workload, intent.region, intent.cluster,
-                             intent.accelerator, intent.purchase, intent.start, limit - 1, intensity)
+                             intent.accelerator, intent.purchase, intent.start, limit - 1, intensity,
+                             memo)
         if option is None:
             unplaced += 1
             continue

@@ -29,8 +29,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
-from carbon import energy
-from planner.check_serving import mig_layouts, serving_assignment, serving_coverage
+from planner.check_serving import (
+    Intensity,
+    embodied_kg_co2e,
+    energy_kwh,
+    mig_layouts,
+    serving_assignment,
+    serving_coverage,
+)
 from planner.domain import HOUR, Assignment, Plan, Purchase, Totals, WorkloadKind
 from planner.options import SPOT_FINISH_PROBABILITY
 from planner.problem import PlanningProblem
@@ -51,14 +57,16 @@ def violations(plan: Plan, problem: PlanningProblem) -> list[str]:
     pieces: dict[str, int] = defaultdict(int)
     regions = {r.name: r for r in problem.fleet.regions}
     serving = {w.name: w for w in problem.serving}
+    g_per_kwh = Intensity(problem)
     for a in plan.assignments:
         if a.kind is WorkloadKind.SERVING:
             found.extend(serving_assignment(a, serving.get(a.workload), regions.get(a.region),
-                                            problem))
+                                            problem, g_per_kwh))
             continue
         if a.kind is WorkloadKind.MIG_HEADROOM:
             continue  # checked with the layouts below
-        found.extend(_assignment(a, workloads.get(a.workload), regions.get(a.region), problem))
+        found.extend(_assignment(a, workloads.get(a.workload), regions.get(a.region), problem,
+                                 g_per_kwh))
         assigned_gpus[a.workload] += a.gpus
         pieces[a.workload] += 1
     unplaced = {u.workload for u in plan.unplaced}
@@ -90,7 +98,8 @@ def violations(plan: Plan, problem: PlanningProblem) -> list[str]:
     return found
 
 
-def _assignment(a: Assignment, w, region, problem: PlanningProblem) -> list[str]:
+def _assignment(a: Assignment, w, region, problem: PlanningProblem,
+                g_per_kwh: Intensity) -> list[str]:
     tag = f"{a.workload} @ {a.region}/{a.accelerator}/{a.purchase} {a.start:%m-%dT%H:%M}"
     if w is None:
         return [f"{tag}: not a workload of the problem"]
@@ -140,13 +149,12 @@ def _assignment(a: Assignment, w, region, problem: PlanningProblem) -> list[str]
         found.append(f"{tag}: runs {hours:.4f} h, expected {expected_h:.4f} h")
     checks = {
         "cost_usd": usd_per_hour * hours,
-        "energy_kwh": energy.energy_kwh(accelerator=a.accelerator, gpus=a.gpus, hours=hours,
-                                        utilisation=w.utilisation, pue=region.pue),
-        "embodied_kg": energy.embodied_kg_co2e(accelerator=a.accelerator,
-                                               gpu_hours=a.gpus * hours),
+        "energy_kwh": energy_kwh(accelerator=a.accelerator, gpus=a.gpus, hours=hours,
+                                 utilisation=w.utilisation, pue=region.pue),
+        "embodied_kg": embodied_kg_co2e(accelerator=a.accelerator, gpu_hours=a.gpus * hours),
     }
     checks["operational_kg"] = _operational_kg(checks["energy_kwh"], hours, int(slot),
-                                               region.grid_zone, problem)
+                                               region.grid_zone, g_per_kwh)
     market = region.market
     checks["market_kg"] = (checks["operational_kg"] if market is None else
                            (1 - market.clean_share) * (market.residual_mix.g_per_kwh
@@ -160,11 +168,11 @@ def _assignment(a: Assignment, w, region, problem: PlanningProblem) -> list[str]
 
 
 def _operational_kg(kwh: float, hours: float, first: int, zone: str,
-                    problem: PlanningProblem) -> float:
+                    g_per_kwh: Intensity) -> float:
     kg, remaining, t = 0.0, hours, first
     while remaining > 1e-9:
         share = min(1.0, remaining)
-        kg += kwh * (share / hours) * problem.g_per_kwh(zone, t) / 1000.0
+        kg += kwh * (share / hours) * g_per_kwh(zone, t) / 1000.0
         remaining -= share
         t += 1
     return kg

@@ -8,6 +8,7 @@ on-demand replicas and outside each region, against the demand.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,8 +23,33 @@ from pricing import mig
 _REL = 1e-6
 _SLACK_RPS = 1e-3  # the model rounds demand up and throughput down to milli-requests/s
 
+# The checker's own memo of the pure carbon maths (not the planner's, planner/cached.py):
+# a large plan repeats the same replica-hour thousands of times.
+energy_kwh = functools.lru_cache(maxsize=1 << 14, typed=True)(energy.energy_kwh)
+embodied_kg_co2e = functools.lru_cache(maxsize=1 << 14, typed=True)(energy.embodied_kg_co2e)
 
-def serving_assignment(a: Assignment, w, region, problem: PlanningProblem) -> list[str]:
+
+class Intensity:
+    """g/kWh of a zone by slot as the problem gives it (PlanningProblem.g_per_kwh), read
+    once per zone and slot for one check."""
+
+    def __init__(self, problem: PlanningProblem) -> None:
+        self.problem = problem
+        self.by_zone: dict[str, list[float]] = {}
+
+    def __call__(self, zone: str, slot: int) -> float:
+        p = self.problem
+        if not 0 <= slot < p.horizon_hours + p.lookahead_hours:
+            return p.g_per_kwh(zone, slot)  # outside the plan's slots: as the problem says
+        series = self.by_zone.get(zone)
+        if series is None:
+            series = self.by_zone[zone] = [
+                p.g_per_kwh(zone, t) for t in range(p.horizon_hours + p.lookahead_hours)]
+        return series[slot]
+
+
+def serving_assignment(a: Assignment, w, region, problem: PlanningProblem,
+                       g_per_kwh: Intensity) -> list[str]:
     tag = f"{a.workload} @ {a.region}/{a.accelerator}/{a.purchase} {a.start:%m-%dT%H:%M}"
     if w is None:
         return [f"{tag}: not a serving workload of the problem"]
@@ -62,19 +88,19 @@ def serving_assignment(a: Assignment, w, region, problem: PlanningProblem) -> li
     hours = end_slot - slot
     if a.partition == "whole":
         gpu_equiv = a.gpus
-        kwh_per_hour = energy.energy_kwh(accelerator=a.accelerator, gpus=a.gpus, hours=1.0,
+        kwh_per_hour = energy_kwh(accelerator=a.accelerator, gpus=a.gpus, hours=1.0,
                                          utilisation=w.utilisation, pue=region.pue)
     else:
         gpu_equiv = share * a.replicas
-        kwh_per_hour = gpu_equiv * energy.energy_kwh(
+        kwh_per_hour = gpu_equiv * energy_kwh(
             accelerator=a.accelerator, gpus=1, hours=1.0, utilisation=MIG_POOL_UTILISATION,
             pue=region.pue)
     checks = {
         "cost_usd": offers[0].usd_per_gpu_hour * gpu_equiv * hours,
         "energy_kwh": kwh_per_hour * hours,
-        "embodied_kg": energy.embodied_kg_co2e(accelerator=a.accelerator,
+        "embodied_kg": embodied_kg_co2e(accelerator=a.accelerator,
                                                gpu_hours=gpu_equiv * hours),
-        "operational_kg": sum(kwh_per_hour * problem.g_per_kwh(region.grid_zone, t) / 1000.0
+        "operational_kg": sum(kwh_per_hour * g_per_kwh(region.grid_zone, t) / 1000.0
                               for t in range(int(slot), int(end_slot))),
     }
     for field, value in checks.items():

@@ -13,7 +13,6 @@ import numpy as np
 
 from planner.capacity import Ledger
 from planner.domain import HOUR, Purchase
-from planner.greedy import score_key
 from planner.limits import LimitLedger
 from planner.objective import Weights
 from planner.options import SPOT_FINISH_PROBABILITY, WorkloadOptions
@@ -86,17 +85,21 @@ def next_best(p: Placement, wo: WorkloadOptions, ledger: Ledger, weights: Weight
     ``ledger`` holds the whole plan; the placement's own GPUs are taken out
     while the alternative is tried, so 'capacity' means other work holds it.
     """
-    keys = [score_key(weights)(o)[0] for o in wo.options]
-    best: tuple[float, int, int] | None = None
-    for oi, (o, k) in enumerate(zip(wo.options, keys)):
-        if o is p.option:
-            continue
-        idx = int(np.argmin(k))
-        if best is None or k[idx] < best[0]:
-            best = (float(k[idx]), oi, o.first_start + idx)
-    if best is None:
+    others = [o for o in wo.options if o is not p.option]
+    if not others:
         return "no other option within its window"
-    alt = Placement(option=wo.options[best[1]], start=best[2], units=p.units)
+    # the smallest score over every (other option, start), the earlier option and start on
+    # ties: score_key's sum, computed over all of them at once
+    lengths = [o.last_start - o.first_start + 1 for o in others]
+    scores = (np.repeat([weights.usd * o.cost_usd for o in others], lengths)
+              + weights.kg * (np.concatenate([o.operational_kg for o in others])
+                              + np.repeat([o.embodied_kg for o in others], lengths))
+              + np.concatenate([np.zeros(n) if o.penalty is None else o.penalty
+                                for o, n in zip(others, lengths, strict=True)]))
+    row = int(np.argmin(scores))
+    oi = int(np.searchsorted(np.cumsum(lengths), row, side="right"))
+    start = others[oi].first_start + row - (sum(lengths[:oi]))
+    alt = Placement(option=others[oi], start=start, units=p.units)
     d_usd = alt.cost_usd - p.cost_usd
     d_kg = alt.emissions_kg - p.emissions_kg
     when = (f"{horizon_start + alt.start * HOUR:%m-%dT%H:%MZ}" if horizon_start is not None

@@ -58,15 +58,26 @@ def carbon_key(o: Option) -> tuple[np.ndarray, ...]:
 
 def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: Capacity, *,
            key: Key, order: Order, limits: tuple[Limit, ...] = ()) -> list[Placement]:
+    return greedy_and_wishes(workload_options, capacity, key=key, order=order,
+                             limits=limits)[0]
+
+
+def greedy_and_wishes(workload_options: tuple[WorkloadOptions, ...], capacity: Capacity, *,
+                      key: Key, order: Order, limits: tuple[Limit, ...] = ()
+                      ) -> tuple[list[Placement], dict[int, tuple[Option, int]]]:
+    """:func:`greedy`, and each workload's wish: the (option, start) with the smallest key
+    whether or not it fits (ties: the earlier option, then the earlier start), by the
+    workload's index in ``workload_options``."""
     ledger = Ledger(capacity)
     spent = LimitLedger(limits)
     placements: list[Placement] = []
-    for wo in sorted((wo for wo in workload_options if wo.options), key=order):
-        keys = [key(o) for o in wo.options]
-        option_ix = np.concatenate([np.full(len(o.starts), oi) for oi, o in enumerate(wo.options)])
-        starts = np.concatenate([np.arange(o.first_start, o.last_start + 1) for o in wo.options])
-        columns = [np.concatenate([k[level] for k in keys]) for level in range(len(keys[0]))]
-        ranked = np.lexsort([starts, option_ix] + columns[::-1])  # last key sorts first
+    wishes: dict[int, tuple[Option, int]] = {}
+    for j in sorted((j for j, wo in enumerate(workload_options) if wo.options),
+                    key=lambda j: order(workload_options[j])):
+        wo = workload_options[j]
+        option_ix, starts, ranked = _ranked(wo, key)
+        first = int(ranked[0])
+        wishes[j] = (wo.options[option_ix[first]], int(starts[first]))
         remaining = wo.units
         for r in ranked.tolist():
             o, s = wo.options[option_ix[r]], int(starts[r])
@@ -82,7 +93,21 @@ def greedy(workload_options: tuple[WorkloadOptions, ...], capacity: Capacity, *,
             remaining -= units
             if remaining == 0:
                 break
-    return placements
+    return placements, wishes
+
+
+def _ranked(wo: WorkloadOptions, key: Key) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (option, start) of a workload as rows (option index, start), and the rows in
+    the order of their keys, then option index, then start."""
+    keys = [key(o) for o in wo.options]
+    lengths = np.asarray([o.last_start - o.first_start + 1 for o in wo.options])
+    option_ix = np.repeat(np.arange(len(wo.options)), lengths)
+    ends = np.cumsum(lengths)
+    # row k of option i starts at first_start(i) + (k - rows before option i)
+    offsets = np.asarray([o.first_start for o in wo.options]) - (ends - lengths)
+    starts = np.arange(int(ends[-1])) + np.repeat(offsets, lengths)
+    columns = [np.concatenate([k[level] for k in keys]) for level in range(len(keys[0]))]
+    return option_ix, starts, np.lexsort([starts, option_ix] + columns[::-1])
 
 
 def greedy_placements(workload_options: tuple[WorkloadOptions, ...],

@@ -34,12 +34,13 @@ put a deadline at risk beyond that.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from carbon import energy
+from planner import cached
 from planner.capacity import pools_used
 from planner.domain import HOUR, Purchase, Region, TrainingWorkload
 from planner.problem import PlanningProblem
@@ -139,7 +140,7 @@ def rental(workload: TrainingWorkload, accelerator: str, offer: Offer,
                       runtime_h=base_h, window_h=base_h)
     if workload.checkpoint_interval_h is None or offer.interruption_bucket is None:
         return None
-    risk = spot.spot_risk(
+    risk = cached.spot_risk(
         work_h=base_h, checkpoint_interval_h=workload.checkpoint_interval_h,
         restart_overhead_h=workload.restart_overhead_h, bucket=offer.interruption_bucket,
         instances=instances)
@@ -149,6 +150,7 @@ def rental(workload: TrainingWorkload, accelerator: str, offer: Offer,
                   runtime_h=risk.expected_runtime_h, window_h=finish_window_h(risk))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure in the risk, which many options share
 def finish_window_h(risk: spot.SpotRisk) -> float:
     """Smallest whole number of minutes within which the run ends with the target probability."""
     low, high = risk.expected_runtime_h, max(risk.expected_runtime_h, risk.work_h) * 4 + 1.0
@@ -195,11 +197,13 @@ def intensity_arrays(problem: PlanningProblem) -> dict[str, np.ndarray]:
 
 def make_option(problem: PlanningProblem, j: int, region: Region, cluster: str,
                 accelerator: str, purchase: Purchase, first: int, last: int,
-                intensity: dict[str, np.ndarray]) -> Option | None:
-    """One option with starts [first, last], ignoring deadline and horizon (for baselines)."""
+                intensity: dict[str, np.ndarray], memo: Memo | None = None) -> Option | None:
+    """One option with starts [first, last], ignoring deadline and horizon (for baselines);
+    ``memo`` shares rentals and weighted intensity between the calls of one baseline."""
     w = problem.workloads[j]
     _, gpus_per_unit = units_of(w)
-    r = best_rental(problem.catalog, region, w, accelerator, purchase, gpus_per_unit)
+    memo = memo or Memo()
+    r = memo.best_rental(problem.catalog, region, w, accelerator, purchase, gpus_per_unit)
     if r is None:
         return None
     slots = math.ceil(r.runtime_h - 1e-9)
@@ -207,18 +211,43 @@ def make_option(problem: PlanningProblem, j: int, region: Region, cluster: str,
     if last < first:
         return None
     return _option(problem, j, w, region, cluster, accelerator, r, slots, first, last,
-                   gpus_per_unit, intensity[region.grid_zone])
+                   gpus_per_unit, intensity[region.grid_zone], memo.weighted)
+
+
+class Memo:
+    """What the options of many workloads share while they are built: the best rental by
+    (region's offers, job shape) and the weighted intensity by (zone series, runtime). The
+    intensity is keyed by the series array's identity: a memo lives no longer than the
+    intensity arrays it is used with (one build_options or one baseline)."""
+
+    __slots__ = ("rentals", "weighted")
+
+    def __init__(self) -> None:
+        self.rentals: dict[tuple, Rental | None] = {}
+        self.weighted: dict[tuple, np.ndarray] = {}
+
+    def best_rental(self, catalog, region: Region, w: TrainingWorkload, accelerator: str,
+                    purchase: Purchase, gpus_per_unit: int) -> Rental | None:
+        # everything rental() reads of the workload, and the offers best_rental() reads
+        key = (region.provider, region.cloud_region, accelerator, purchase,
+               w.runtime_h(accelerator), w.gang, w.checkpoint_interval_h,
+               w.restart_overhead_h, gpus_per_unit)
+        if key not in self.rentals:
+            self.rentals[key] = best_rental(catalog, region, w, accelerator, purchase,
+                                            gpus_per_unit)
+        return self.rentals[key]
 
 
 def build_options(problem: PlanningProblem) -> tuple[WorkloadOptions, ...]:
     intensity = intensity_arrays(problem)
+    memo = Memo()
     return tuple(
-        _options_of(problem, j, w, intensity) for j, w in enumerate(problem.workloads)
+        _options_of(problem, j, w, intensity, memo) for j, w in enumerate(problem.workloads)
     )
 
 
 def _options_of(problem: PlanningProblem, j: int, w: TrainingWorkload,
-                intensity: dict[str, np.ndarray]) -> WorkloadOptions:
+                intensity: dict[str, np.ndarray], memo: Memo) -> WorkloadOptions:
     units, gpus_per_unit = units_of(w)
     first = first_slot(problem, w)
     deadline_h = (w.deadline - problem.horizon_start) / HOUR
@@ -238,8 +267,8 @@ def _options_of(problem: PlanningProblem, j: int, w: TrainingWorkload,
                             and cluster.spot_capacity_gpus.get(accelerator, gpus_per_unit)
                             < gpus_per_unit):
                         continue  # the cluster's spot pool is too small for one unit
-                    r = best_rental(problem.catalog, region, w, accelerator, purchase,
-                                    gpus_per_unit)
+                    r = memo.best_rental(problem.catalog, region, w, accelerator,
+                                         purchase, gpus_per_unit)
                     if r is None:
                         continue
                     slots = math.ceil(r.runtime_h - 1e-9)
@@ -250,7 +279,7 @@ def _options_of(problem: PlanningProblem, j: int, w: TrainingWorkload,
                         continue
                     options.append(_option(problem, j, w, region, cluster.name, accelerator, r,
                                            slots, first, last, gpus_per_unit,
-                                           intensity[region.grid_zone]))
+                                           intensity[region.grid_zone], memo.weighted))
     reason = ""
     if not options:
         reason = _why_no_option(problem, w, gpus_per_unit, bool(why))
@@ -260,21 +289,19 @@ def _options_of(problem: PlanningProblem, j: int, w: TrainingWorkload,
 
 def _option(problem: PlanningProblem, j: int, w: TrainingWorkload, region: Region,
             cluster: str, accelerator: str, r: Rental, slots: int, first: int, last: int,
-            gpus_per_unit: int, g_per_kwh: np.ndarray) -> Option:
+            gpus_per_unit: int, g_per_kwh: np.ndarray, weighted: dict | None = None) -> Option:
     runtime_h = r.runtime_h
-    energy_kwh = energy.energy_kwh(accelerator=accelerator, gpus=gpus_per_unit, hours=runtime_h,
+    energy_kwh = cached.energy_kwh(accelerator=accelerator, gpus=gpus_per_unit, hours=runtime_h,
                                    utilisation=w.utilisation, pue=region.pue)
-    shares = hourly_shares(runtime_h)
-    # operational kg for every start s in [first, last]: a sliding dot product.
-    window = np.lib.stride_tricks.sliding_window_view(g_per_kwh[first:last + slots], slots)
-    operational_kg = window @ shares * energy_kwh / 1000.0
+    operational_kg = _weighted_intensity(g_per_kwh, runtime_h, slots, first, last,
+                                         weighted) * energy_kwh / 1000.0
     return Option(
         workload=j, region=region, cluster=cluster, accelerator=accelerator,
         purchase=r.offer.purchase, offer=r.offer, instances=r.instances, runtime_h=runtime_h,
         window_h=r.window_h, slots=slots, first_start=first, last_start=last,
         cost_usd=r.cost_usd,
         energy_kwh=energy_kwh,
-        embodied_kg=energy.embodied_kg_co2e(accelerator=accelerator,
+        embodied_kg=cached.embodied_kg_co2e(accelerator=accelerator,
                                             gpu_hours=gpus_per_unit * runtime_h),
         operational_kg=operational_kg,
         penalty=_move_penalty(problem, w, cluster, accelerator, r.offer.purchase, first, last),
@@ -283,6 +310,27 @@ def _option(problem: PlanningProblem, j: int, w: TrainingWorkload, region: Regio
         spot_capped=(r.offer.purchase is Purchase.SPOT and accelerator in next(
             c for c in region.clusters if c.name == cluster).spot_capacity_gpus),
     )
+
+
+def _weighted_intensity(g_per_kwh: np.ndarray, runtime_h: float, slots: int, first: int,
+                        last: int, weighted: dict | None) -> np.ndarray:
+    """g/kWh of a run of ``runtime_h`` hours weighted by its hourly shares, for every start
+    in [first, last]: a sliding dot product. It is the same for every option of a zone and
+    runtime, so ``weighted`` keeps it for all starts by (zone series, runtime) while the
+    options are built, and an option takes its slice: each start is its own dot product
+    of ``slots`` terms in order, so a slice equals computing the window alone. A single
+    start is computed alone: numpy takes another summation path (a vector dot) for it,
+    which differed in the last bit for 4 of 3,000 random windows (numpy 2.4); a test
+    holds every option to its own window, bit for bit."""
+    if weighted is None or last == first:
+        window = np.lib.stride_tricks.sliding_window_view(g_per_kwh[first:last + slots], slots)
+        return window @ hourly_shares(runtime_h)
+    key = (id(g_per_kwh), runtime_h)
+    every_start = weighted.get(key)
+    if every_start is None:
+        window = np.lib.stride_tricks.sliding_window_view(g_per_kwh, slots)
+        every_start = weighted[key] = window @ hourly_shares(runtime_h)
+    return every_start[first:last + 1]
 
 
 def _move_penalty(problem: PlanningProblem, w: TrainingWorkload, cluster: str, accelerator: str,

@@ -42,7 +42,7 @@ from datetime import datetime
 
 import numpy as np
 
-from carbon import energy
+from planner import cached
 from planner.capacity import pools_used
 from planner.domain import HOUR, Fleet, Purchase, Region, WorkloadKind, _finite, _freeze
 from pricing import mig
@@ -234,13 +234,14 @@ def build_serving_options(serving: tuple[ServingWorkload, ...], fleet: Fleet, ca
     ``announced`` (the last plan's pieces per workload), options it did not use pay
     ``move_penalty / SERVING_MOVE_HOURS`` per replica-hour, so re-plans do not churn."""
     out = []
+    by_zone = {zone: np.asarray(g[:horizon_hours], dtype=float) for zone, g in intensity.items()}
     for s, w in enumerate(serving):
         demand = np.asarray([w.demand_at(t) for t in range(horizon_hours)], dtype=float)
         options: list[ServingOption] = []
         for region in fleet.regions:
             if not (w.allows(region.name) and latency_ok(w, region, fleet)):
                 continue
-            g_per_kwh = np.asarray(intensity[region.grid_zone][:horizon_hours], dtype=float)
+            g_per_kwh = by_zone[region.grid_zone]
             for cluster in region.clusters:
                 for key, rps in w.throughput_rps.items():
                     accelerator, profile_name = split_key(key)
@@ -260,14 +261,14 @@ def build_serving_options(serving: tuple[ServingWorkload, ...], fleet: Fleet, ca
                         offer = _cheapest(catalog, region, accelerator, purchase)
                         if offer is None:
                             continue
-                        kwh = energy.energy_kwh(accelerator=accelerator, gpus=gpus, hours=1.0,
+                        kwh = cached.energy_kwh(accelerator=accelerator, gpus=gpus, hours=1.0,
                                                 utilisation=w.utilisation, pue=region.pue)
                         options.append(ServingOption(
                             workload=s, region=region, cluster=cluster.name,
                             accelerator=accelerator, purchase=purchase, offer=offer,
                             gpus_per_replica=gpus, throughput_rps=float(rps),
                             usd_per_hour=offer.usd_per_gpu_hour * gpus, kwh_per_hour=kwh,
-                            embodied_kg_per_hour=energy.embodied_kg_co2e(
+                            embodied_kg_per_hour=cached.embodied_kg_co2e(
                                 accelerator=accelerator, gpu_hours=float(gpus)),
                             operational_kg=kwh * g_per_kwh / 1000.0,
                             max_replicas=have // gpus,
@@ -303,13 +304,13 @@ def _mig_option(s: int, w: ServingWorkload, region: Region, cluster, accelerator
     offer = _cheapest(catalog, region, accelerator, Purchase.ON_DEMAND)
     if have < 1 or p.memory_gb < w.model_memory_gb or offer is None:
         return None
-    kwh = p.power_share * energy.energy_kwh(accelerator=accelerator, gpus=1, hours=1.0,
+    kwh = p.power_share * cached.energy_kwh(accelerator=accelerator, gpus=1, hours=1.0,
                                             utilisation=MIG_POOL_UTILISATION, pue=region.pue)
     return ServingOption(
         workload=s, region=region, cluster=cluster.name, accelerator=accelerator,
         purchase=Purchase.ON_DEMAND, offer=offer, gpus_per_replica=0, throughput_rps=rps,
         usd_per_hour=offer.usd_per_gpu_hour * p.price_share, kwh_per_hour=kwh,
-        embodied_kg_per_hour=p.price_share * energy.embodied_kg_co2e(
+        embodied_kg_per_hour=p.price_share * cached.embodied_kg_co2e(
             accelerator=accelerator, gpu_hours=1.0),
         operational_kg=kwh * g_per_kwh / 1000.0, max_replicas=have * p.max_instances,
         profile=p)

@@ -8,14 +8,17 @@ only for ``created_at`` when the caller does not give one.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from planner import baselines as base
-from planner import joint, mig_pools, serving_model, serving_report
+from planner import joint, mig_pools, serving_baseline, serving_model, serving_report
 from planner.capacity import Ledger, capacity_table
 from planner.check import assert_valid
 from planner.domain import (
@@ -43,6 +46,21 @@ from planner.stability import Announced, changes, with_previous
 # last plan announced: enough that hourly re-plans do not churn on small gains.
 DEFAULT_MOVE_PENALTY = 10.0
 
+log = logging.getLogger("gridshift.planner")
+
+
+class _Laps:
+    """Wall seconds of each phase of a plan, logged at DEBUG (benchmarks/planner_scale.py
+    prints them with --phases)."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        log.debug("plan phase %s: %.2f s", phase, now - self.t)
+        self.t = now
+
 
 def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
@@ -67,8 +85,10 @@ def plan(
         fresh = plan(problem, objective=objective, carbon_price_usd_per_t=carbon_price_usd_per_t,
                      time_limit_s=time_limit_s, workers=workers, created_at=created_at)
         return dataclasses.replace(fresh, changes=changes(previous, fresh, started))
+    lap = _Laps()
     w = weights(objective, carbon_price_usd_per_t)
     workload_options = build_options(problem)
+    lap("training options")
     serving_options, pools = (), ()
     if problem.serving:
         intensity = intensity_arrays(problem)
@@ -77,8 +97,10 @@ def plan(
             announced=problem.announced, move_penalty=problem.move_penalty)
         pools = mig_pools.pools(serving_options, problem.catalog, intensity,
                                 problem.horizon_hours)
+    lap("serving options and MIG pools")
     capacity = capacity_table(problem.fleet, problem.reserved_gpus)
     runs, serving_runs = _baseline_runs(problem, workload_options, serving_options, capacity)
+    lap("baseline runs")
     workers = workers or default_workers()
     t0 = time.perf_counter()
     limits = problem.limits
@@ -86,7 +108,11 @@ def plan(
     def hint(cap, limits_now) -> list[Placement]:
         # the best valid plan at hand: the objective-aware greedy or a capacity-aware
         # baseline; CP-SAT starts from it, so the plan is never worse than any of them
-        return _training_hint(workload_options, cap, w, limits_now, runs, problem)
+        started = time.perf_counter()
+        out = _training_hint(workload_options, cap, w, limits_now, runs, problem)
+        log.debug("plan phase training hint (inside solve): %.2f s",
+                  time.perf_counter() - started)
+        return out
 
     solution = joint.solve(workload_options, serving_options, capacity,
                            problem.horizon_hours + problem.lookahead_hours, w, hint=hint,
@@ -97,6 +123,7 @@ def plan(
     gap = (abs(objective_value - bound) / max(abs(objective_value), 1e-9)
            if not math.isnan(bound) else float("nan"))
     wall_s = time.perf_counter() - t0
+    lap("solve (joint.solve, hints included)")
 
     first_now: dict[int, Placement] = {}
     for p in sorted(runs["run_now"].placements, key=lambda p: p.start):
@@ -115,6 +142,7 @@ def plan(
                                 LimitLedger(limits), horizon_start=problem.horizon_start))
         for p in sorted(placements, key=lambda p: (p.start, problem.workloads[p.workload].name))
     )
+    lap("training assignments and explanations")
     serving_assignments = serving_report.assignments(
         replicas, serving_options, problem.horizon_start,
         lambda p, hours: serving_report.explain(p, hours, serving_options[p.workload],
@@ -122,6 +150,12 @@ def plan(
     assignments += tuple(serving_assignments) + tuple(mig_pools.headroom(
         pools, solution.layouts, serving_assignments, problem.horizon_start,
         problem.horizon_hours))
+    lap("serving assignments, explanations and MIG headroom")
+    unplaced = _unplaced(workload_options, placements, problem) + tuple(
+        serving_report.unplaced(serving_options, replicas, problem.horizon_start))
+    lap("unplaced reasons")
+    baselines = _baselines(problem, runs, serving_runs, serving_options)
+    lap("baseline totals")
     plan_ = Plan(
         created_at=created_at or datetime.now(UTC),
         horizon_start=problem.horizon_start,
@@ -129,10 +163,9 @@ def plan(
         objective=objective,
         carbon_price_usd_per_t=carbon_price_usd_per_t,
         assignments=assignments,
-        unplaced=_unplaced(workload_options, placements, problem) + tuple(
-            serving_report.unplaced(serving_options, replicas, problem.horizon_start)),
+        unplaced=unplaced,
         totals=Totals.of(assignments),
-        baselines=_baselines(problem, runs, serving_runs, serving_options),
+        baselines=baselines,
         solver=SolverReport(
             status=solution.status, objective=objective_value, bound=bound, gap=gap,
             wall_s=wall_s, num_variables=solution.num_variables,
@@ -143,6 +176,7 @@ def plan(
                                         problem.horizon_hours),
     )
     assert_valid(plan_, problem)
+    lap("independent check")
     return plan_
 
 
@@ -166,17 +200,18 @@ def _fits(placements: list[Placement], workload_options, capacity) -> bool:
 
 def _baseline_runs(problem: PlanningProblem, workload_options, serving_options, capacity):
     """Training baselines on what each baseline's serving leaves free (serving sized first,
-    on-demand, one option per hour: planner/serving_report.baseline)."""
-    keys = {
+    on-demand, one option per hour: planner/serving_baseline.py)."""
+    keys = {  # serving: rank value of an option per request/s, by slot
         "run_now": None,
-        "cost_greedy": lambda o, t: (o.usd_per_hour / o.throughput_rps,),
-        "carbon_greedy": lambda o, t: ((float(o.operational_kg[t]) + o.embodied_kg_per_hour)
-                                       / o.throughput_rps,),
+        "cost_greedy": lambda o: np.full(len(o.operational_kg),
+                                         o.usd_per_hour / o.throughput_rps),
+        "carbon_greedy": lambda o: (o.operational_kg + o.embodied_kg_per_hour)
+        / o.throughput_rps,
     }
     runs, serving_runs = {}, {}
     for name, key in keys.items():
-        replicas = serving_report.baseline(serving_options, Ledger(capacity), key,
-                                          home_only=key is None) if serving_options else []
+        replicas = (serving_baseline.baseline(serving_options, capacity, key)
+                    if serving_options else [])
         serving_runs[name] = replicas
         p = problem
         if replicas:
