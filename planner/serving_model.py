@@ -45,10 +45,10 @@ MILLI = 1000  # requests/s -> milli-requests/s, the solver's unit of throughput
 # Least time a per-slot model is given; with less left, the hint stands for the slot.
 MIN_SLOT_S = 0.05
 # With MIG pools, shares of the serving time limit: the Lagrangian bound
-# (planner/mig_bound.py) runs until BOUND_SHARE of it (its first step always), the layout
-# search (planner/mig_fill.py) until LAYOUT_SHARE, and the CP-SAT window model gets the
-# rest when it has at most WINDOW_MAX_REPLICA_VARS replica variables (else the layout
-# search gets all of it). Measured at 10,000 workloads (2,000 services, 48 slots): a
+# (planner/mig_bound.py) runs until BOUND_SHARE of it (its first step while any is left),
+# the layout search (planner/mig_fill.py) until LAYOUT_SHARE, and the CP-SAT window model
+# gets the rest when it has at most WINDOW_MAX_REPLICA_VARS replica variables (else the
+# layout search gets all of it). Measured at 10,000 workloads (2,000 services, 48 slots): a
 # window model of 1.5 M replica variables took longer to build than its whole budget.
 BOUND_SHARE = 0.15
 LAYOUT_SHARE = 0.6
@@ -484,7 +484,8 @@ def _with_pools(serving_options, capacity: Capacity, weights: Weights, priority:
     horizon = max(len(so.demand_rps) for so in serving_options)
     window = range(horizon)
     bound = mig_bound.tighten(serving_options, weights, priority=priority, pools=pools,
-                              exact=exact, deadline=t0 + BOUND_SHARE * time_limit_s)
+                              exact=exact, deadline=t0 + BOUND_SHARE * time_limit_s,
+                              first_by=t0 + time_limit_s)
     log.debug("serving: Lagrangian bound %.1f, %.1f s", bound, time.perf_counter() - t0)
     size = sum(len(so.options) * int((so.demand_rps > 0).sum()) for so in serving_options)
     polish = size <= WINDOW_MAX_REPLICA_VARS
