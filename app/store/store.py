@@ -169,6 +169,13 @@ class MeasuredRow:
             value = getattr(self, name)
             if value.tzinfo is None:
                 raise ValueError(f"measurement: {name} must be tz-aware UTC, got {value!r}")
+            try:  # 0001-01-01T00:00+00:01 has no UTC time: it would fail in the database
+                year = value.astimezone(UTC).year
+            except OverflowError:
+                year = 0
+            if not 1970 <= year <= 2200:
+                raise ValueError(f"measurement: {name} {value.isoformat()} is outside "
+                                 "1970..2200 UTC; send the run's real start and end")
         if self.ended_at < self.started_at:
             raise ValueError("measurement: ended_at is before started_at; swap them")
         if self.energy_kwh < 0 or self.kg_co2e < 0:

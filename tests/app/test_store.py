@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -158,6 +158,15 @@ def test_a_measurement_with_a_naive_time_is_refused():
     with pytest.raises(ValueError, match="tz-aware"):
         MeasuredRow(region="r", started_at=datetime(2026, 1, 1), ended_at=T0, energy_kwh=1,
                     kg_co2e=1, source="x")
+
+
+def test_a_measurement_with_no_utc_time_is_refused_not_a_database_error():
+    # found by schemathesis against POST /v1/measurements: 0001-01-01T00:00+00:01 is
+    # before year 1 in UTC and overflowed in the database layer (a 500)
+    odd = datetime(1, 1, 1, tzinfo=timezone(timedelta(minutes=1)))
+    with pytest.raises(ValueError, match="outside 1970..2200 UTC"):
+        MeasuredRow(region="r", started_at=odd, ended_at=T0, energy_kwh=0, kg_co2e=0,
+                    source="x")
 
 
 def test_store_plan_is_what_the_cli_calls(db_url):
