@@ -4,11 +4,13 @@ Training (planner/model.py, shrunk by planner/lp.py) and serving
 (planner/serving_model.py) share only GPU capacity. Solving them in one CP-SAT model
 from a weak start measured poorly (demo, 10 s, 2 workers: gap 8 % with a plan worse
 than the cost-greedy baseline), while each part alone solves well: serving splits
-exactly into one small model per slot, training goes through the LP path. So:
+exactly into one tiny search per (workload, slot) (planner/serving_solve.py), training
+goes through the LP path. So:
 
 1. serving alone on the full capacity (it comes first)          -> plan S, bound B_S
 2. training on what S leaves                                    -> plan T
-3. with time left, polish both parts in one CP-SAT model (planner/model.py with
+3. with time left and a serving block small enough to build, polish both parts in one
+   CP-SAT model (planner/model.py with
    serving) from (T, S); below POLISH_ALL_LITERALS training literals it keeps them all,
    so its bound is global and sees the coupling.
 
@@ -31,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from planner import mig_pools, serving_model
+from planner import mig_pools, serving_model, serving_solve
 from planner.capacity import Capacity
 from planner.domain import Objective, SolverStatus
 from planner.limits import Limit, LimitKind, within
@@ -127,11 +129,11 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
     elif any(limit.team is None for limit in limits):
         serving_w = weights(Objective.COST, 0.0)
 
-    def serve(cap: Capacity, seconds: float) -> serving_model.SlotsResult:
+    def serve(cap: Capacity, seconds: float) -> serving_solve.SlotsResult:
         # no greedy hint: the exact searches' plan, laid onto the capacity, falls back to
         # the greedy where it does not fit (the whole greedy took 3.5 s at 2,000 services
         # and lost to it in every slot of the 1,000- and 10,000-workload benchmarks)
-        return serving_model.solve_slots(serving_options, cap, serving_w, priority=priority,
+        return serving_solve.solve_slots(serving_options, cap, serving_w, priority=priority,
                                          time_limit_s=seconds, workers=workers, pools=pools)
 
     horizon = range(max((len(so.demand_rps) for so in serving_options), default=0))
@@ -166,7 +168,7 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
     whole_plan = any(limit.team is None for limit in limits)
     polish = (not whole_plan and sum(len(so.options) * int((so.demand_rps > 0).sum())
                                      for so in serving_options)
-              <= serving_model.WINDOW_MAX_REPLICA_VARS)
+              <= serving_solve.WINDOW_MAX_REPLICA_VARS)
     alone = serve(capacity, left(SERVING_SHARE if polish else SERVING_SHARE_ALONE))  # (1)
     replicas, layouts = list(alone.placements), alone.layouts
     log.debug("serving alone: %.1f s, value %.1f, bound %.1f", time.perf_counter() - t0,

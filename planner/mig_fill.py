@@ -11,7 +11,7 @@ the ledger, slices of the pool at no further cost), and keeps the change when th
 score with the pool's window cost (drain included) goes down.
 
 Greedy and local: one layout per pool, pools in order of the slices wanted, a deadline
-checked between trials. The CP-SAT window model of planner/serving_model.py may improve
+checked between trials. The CP-SAT window model of planner/serving_solve.py may improve
 the result when the problem is small enough to give it.
 """
 

@@ -1,4 +1,4 @@
-r"""Serving workloads in the plan: the model block, its hint, and the per-slot solve.
+r"""Serving workloads in the plan: the model block, its scores, the greedy, the bounds.
 
 Per serving workload s, option o (planner/serving.py) and slot t with demand D_st > 0:
 
@@ -15,8 +15,8 @@ P_s (per milli-rps) above a replica-hour and any training workload's unplaced pe
 live traffic comes first.
 
 Decomposition (planner/joint.py): serving is planned first and alone
-(:func:`solve_slots`: exact per-(workload, slot) searches, then per-slot CP-SAT models or,
-with MIG pools, layout search); training is then planned on what the replicas leave, and
+(planner/serving_solve.py: exact per-(workload, slot) searches, then per-slot CP-SAT models
+or, with MIG pools, layout search); training is then planned on what the replicas leave, and
 where the serving block is small both are polished together in the model of
 planner/model.py, which takes this block too.
 
@@ -26,7 +26,6 @@ to meet a budget. Serving spend is reported per team beside them.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections import defaultdict
 from collections.abc import Callable
@@ -40,19 +39,7 @@ from planner.domain import Purchase
 from planner.objective import SCALE, Weights, from_int
 from planner.serving import ServingOption, ServingOptions
 
-log = logging.getLogger("gridshift.planner")
 MILLI = 1000  # requests/s -> milli-requests/s, the solver's unit of throughput
-# Least time a per-slot model is given; with less left, the hint stands for the slot.
-MIN_SLOT_S = 0.05
-# With MIG pools, shares of the serving time limit: the Lagrangian bound
-# (planner/mig_bound.py) runs until BOUND_SHARE of it (its first step while any is left),
-# the layout search (planner/mig_fill.py) until LAYOUT_SHARE, and the CP-SAT window model
-# gets the rest when it has at most WINDOW_MAX_REPLICA_VARS replica variables (else the
-# layout search gets all of it). Measured at 10,000 workloads (2,000 services, 48 slots): a
-# window model of 1.5 M replica variables took longer to build than its whole budget.
-BOUND_SHARE = 0.15
-LAYOUT_SHARE = 0.6
-WINDOW_MAX_REPLICA_VARS = 20_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -385,177 +372,3 @@ def add_to_model(model, serving_options: tuple[ServingOptions, ...], weights: We
             slots if slots is not None else range(horizon), capacity_terms, objective_terms,
             drain=drain)
     return block
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SlotsResult:
-    placements: tuple[ServingPlacement, ...]
-    layouts: dict  # MIG layouts chosen (planner/mig_pools.py); {} without pools
-    objective: float  # score units, unserved demand at its penalty
-    bound: float  # a lower bound on that objective given the capacity
-    wall_s: float
-
-
-def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
-                weights: Weights, *, priority: int, time_limit_s: float, workers: int,
-                hint: list[ServingPlacement] | None = None, pools: tuple = ()) -> SlotsResult:
-    """The serving part alone.
-
-    1. Every (workload, slot) searched exactly with capacity left out
-       (planner/serving_exact.py): with MIG replicas at their profile's share, a lower
-       bound; on whole GPUs, a plan, laid onto the capacity workload by workload (a
-       (workload, slot) that does not fit is searched again on what is left). Per slot,
-       the better of that and ``hint`` starts.
-    2. Without MIG pools the slots share nothing (a replica holds GPUs in its own slot
-       only): each slot the bound does not already prove gets a small CP-SAT model with
-       an equal share of the time left, starting from the start.
-    3. With MIG pools, whose layouts hold for the whole window: the bound is tightened by
-       pricing slices where they are used (planner/mig_bound.py), layouts are chosen by
-       local search (planner/mig_fill.py), and one CP-SAT model over all slots polishes
-       the result when it is small enough (``WINDOW_MAX_REPLICA_VARS``).
-
-    Measured on the 1,000-workload benchmark (200 services, 48 slots, 33 MIG pools,
-    10 s): the greedy alone scored 40,350 against a closed-form LP bound of 13,869; now
-    30,345 (37 GPUs partitioned) against a bound of 28,171 (7.2 %), in 4.0 s."""
-    import time
-
-    from planner import serving_exact
-
-    t0 = time.perf_counter()
-    horizon = max((len(so.demand_rps) for so in serving_options), default=0)
-    exact = serving_exact.solve(serving_options, weights, priority=priority)
-    fitted = serving_exact.fit(serving_options, exact.placements, Ledger(capacity), weights,
-                               priority=priority)
-    fitted_by_slot = objective_by_slot(serving_options, fitted, weights, priority)
-    hint = hint or []
-    hint_by_slot = (objective_by_slot(serving_options, hint, weights, priority) if hint
-                    else np.full(horizon, np.inf))
-    by_slot: dict[int, list[ServingPlacement]] = defaultdict(list)
-    for t, p in [(p.slot, p) for p in fitted if fitted_by_slot[p.slot] < hint_by_slot[p.slot]]:
-        by_slot[t].append(p)
-    for t, p in [(p.slot, p) for p in hint if fitted_by_slot[p.slot] >= hint_by_slot[p.slot]]:
-        by_slot[t].append(p)
-    start_by_slot = np.minimum(hint_by_slot, fitted_by_slot)
-    log.debug("serving: exact searches %d/%d finished, bound %.1f, start %.1f, %.1f s",
-              exact.proven, exact.searches, exact.bound, float(start_by_slot.sum()),
-              time.perf_counter() - t0)
-    if pools:
-        return _with_pools(serving_options, capacity, weights, priority, pools, exact,
-                           [p for t in range(horizon) for p in by_slot.get(t, [])],
-                           t0, time_limit_s, workers)
-    placements: list[ServingPlacement] = []
-    bound = 0.0
-    # slots whose start the bound already proves optimal need no model
-    open_slots = [t for t in range(horizon)
-                  if start_by_slot[t] - exact.bound_by_slot[t] > 1e-6 * max(1.0, start_by_slot[t])]
-    for t in range(horizon):
-        left = time_limit_s - (time.perf_counter() - t0)
-        if t not in open_slots or left < MIN_SLOT_S:
-            # proven, or out of time: the start's replicas stand (the exact bound holds)
-            placements.extend(by_slot.get(t, []))
-            bound += exact.bound_by_slot[t]
-            continue
-        remaining = len([u for u in open_slots if u >= t])
-        found, replicas, _, slot_bound = _solve_group(
-            serving_options, capacity, weights, priority, range(t, t + 1), (),
-            by_slot.get(t, []), {}, max(MIN_SLOT_S, left / remaining), workers,
-            drain=False)
-        slot_value = objective_by_slot(serving_options, replicas, weights, priority, only=t)[t]
-        placements.extend(replicas if found and slot_value < start_by_slot[t] - 1e-9
-                          else by_slot.get(t, []))
-        bound += max(slot_bound, exact.bound_by_slot[t])
-    objective = objective_of(serving_options, placements, weights, priority)
-    layouts: dict = {}
-    return SlotsResult(placements=tuple(placements), layouts=layouts, objective=objective,
-                       bound=bound,
-                       wall_s=time.perf_counter() - t0)
-
-
-def _with_pools(serving_options, capacity: Capacity, weights: Weights, priority: int,
-                pools: tuple, exact, start: list[ServingPlacement], t0: float,
-                time_limit_s: float, workers: int) -> SlotsResult:
-    """With MIG pools: the bound by Lagrangian pricing of the slices (planner/mig_bound.py),
-    layouts by local search (planner/mig_fill.py) from the whole-GPU start, then the
-    CP-SAT window model from there while time is left and the model is small enough."""
-    import time
-
-    from planner import mig_bound, mig_fill
-
-    horizon = max(len(so.demand_rps) for so in serving_options)
-    window = range(horizon)
-    bound = mig_bound.tighten(serving_options, weights, priority=priority, pools=pools,
-                              exact=exact, deadline=t0 + BOUND_SHARE * time_limit_s,
-                              first_by=t0 + time_limit_s)
-    log.debug("serving: Lagrangian bound %.1f, %.1f s", bound, time.perf_counter() - t0)
-    size = sum(len(so.options) * int((so.demand_rps > 0).sum()) for so in serving_options)
-    polish = size <= WINDOW_MAX_REPLICA_VARS
-    placements, layouts = mig_fill.improve(
-        serving_options, capacity, weights, priority=priority, pools=pools,
-        placements=start, wanted=exact.share_placements,
-        deadline=t0 + (LAYOUT_SHARE if polish else 1.0) * time_limit_s)
-    objective = (objective_of(serving_options, placements, weights, priority)
-                 + mig_pools.value(pools, layouts, weights, window))
-    log.debug("serving: MIG layouts %s, value %.1f, %.1f s",
-              {f"{c}/{a}": sum(k.values()) for (c, a), k in layouts.items()}, objective,
-              time.perf_counter() - t0)
-    left = time_limit_s - (time.perf_counter() - t0)
-    if left >= 2 * MIN_SLOT_S and polish:
-        found, replicas, joint_layouts, _ = _solve_group(
-            serving_options, capacity, weights, priority, window, pools, placements, layouts,
-            left, workers, drain=True)
-        value = (objective_of(serving_options, replicas, weights, priority)
-                 + mig_pools.value(pools, joint_layouts, weights, window))
-        if found and value < objective - 1e-9:
-            placements, layouts, objective = replicas, joint_layouts, value
-    return SlotsResult(placements=tuple(placements), layouts=layouts, objective=objective,
-                       bound=bound, wall_s=time.perf_counter() - t0)
-
-
-def _largest(per_slot: list[dict]) -> dict:
-    """Slot-wise largest GPU count of every layout of every pool: supplies every slot."""
-    out: dict = defaultdict(dict)
-    for layouts in per_slot:
-        for resource, by_key in layouts.items():
-            for key, gpus in by_key.items():
-                out[resource][key] = max(out[resource].get(key, 0), gpus)
-    return dict(out)
-
-
-def _solve_group(serving_options, capacity: Capacity, weights: Weights, priority: int,
-                 group: range, pools: tuple, hint: list[ServingPlacement], hint_layouts: dict,
-                 seconds: float, workers: int, *, drain: bool):
-    """(found, replicas, layouts, bound) of the serving model over ``group``;
-    without a solution the hint's replicas stand (and its layouts)."""
-    from ortools.sat.python import cp_model
-
-    model = cp_model.CpModel()
-    terms: dict[tuple[Resource, int], tuple[list, list]] = {}
-    obj: list[tuple[object, int]] = []
-
-    def add_capacity(resource, slot, v, gpus, _max) -> None:
-        entry = terms.setdefault((resource, slot), ([], []))
-        entry[0].append(v)
-        entry[1].append(gpus)
-
-    block = add_to_model(model, serving_options, weights, add_capacity, obj, priority,
-                         slots=group, pools=pools, drain=drain)
-    if not block.unserved:
-        return True, [], {}, 0.0
-    for (resource, slot), (variables, gpus) in terms.items():
-        model.add(cp_model.LinearExpr.weighted_sum(variables, gpus)
-                  <= capacity.at(resource, slot))
-    model.minimize(cp_model.LinearExpr.weighted_sum([v for v, _ in obj], [c for _, c in obj]))
-    hinted = {(p.workload, id(p.option), p.slot): p.replicas for p in hint}
-    for p, v in block.replicas:
-        model.add_hint(v, hinted.get((p.workload, id(p.option), p.slot), 0))
-    if block.pools is not None:
-        block.pools.hint(model, hint_layouts)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = int(workers)
-    solver.parameters.random_seed = 0
-    code = solver.solve(model)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return (True, block.read(solver), block.layouts(solver),
-                from_int(solver.best_objective_bound))
-    return False, list(hint), dict(hint_layouts), 0.0

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
-from planner import serving_exact, serving_model
+from planner import serving_exact, serving_model, serving_solve
 from planner.capacity import Capacity, Ledger
 from planner.domain import Objective
 from planner.objective import weights
@@ -107,7 +107,7 @@ def test_exact_bound_lies_between_the_lp_and_the_best_plan_found():
     for plan in (exact.placements,
                  serving_model.greedy(so, Ledger(roomy), w)):
         assert serving_model.objective_of(so, list(plan), w) >= exact.bound - 1e-6
-    result = serving_model.solve_slots(so, roomy, w, priority=0, time_limit_s=5, workers=1,
+    result = serving_solve.solve_slots(so, roomy, w, priority=0, time_limit_s=5, workers=1,
                                        hint=[], pools=pools)
     assert result.objective >= result.bound - 1e-6
     assert result.bound >= exact.bound - 1e-6
