@@ -121,6 +121,10 @@ def register(app: typer.Typer) -> None:
         freq: Annotated[str, typer.Option(help="Step of the history (pandas alias).")] = "h",
         seasons: Annotated[str, typer.Option(help="Season lengths in steps.")] = "24,168",
         windows: Annotated[int, typer.Option(min=0, help="Backtest windows (origins).")] = 4,
+        choice: Annotated[str, typer.Option(
+            help="robust: keep the median unless a model beats it by more than one standard "
+                 "error over the backtest windows; lowest: the lowest backtest MASE.")
+        ] = "robust",
         out: Annotated[Path | None, typer.Option(
             "--out", help="Also write the table (forecast or backtest) to this CSV.")] = None,
     ) -> None:
@@ -131,7 +135,7 @@ def register(app: typer.Typer) -> None:
             frame = read_history(history, id_col=id_col, time_col=time_col, value_col=value_col)
             fc = forecast(frame, horizon=steps, levels=level, freq=freq,
                           season_lengths=season_lengths, models=models, engine=engine,
-                          n_windows=max(windows, 1) if backtest else windows)
+                          n_windows=max(windows, 1) if backtest else windows, choice=choice)
         except (InputDataError, SourceError, EngineUnavailableError) as exc:
             raise _fail(str(exc), EXIT_BAD_INPUT) from None
         except ForecastError as exc:

@@ -53,6 +53,21 @@ def test_backtest_prints_mase_and_coverage_per_model_and_series(cli, history):
         assert word in res.output
 
 
+@pytest.mark.parametrize("choice", ["robust", "lowest"])
+def test_the_choice_rule_is_the_one_asked_for(cli, history, tmp_path, choice):
+    scores, table = tmp_path / "bt.csv", tmp_path / "fc.csv"
+    assert run(cli, history, "--horizon", "12h", "--backtest", "--out", scores).exit_code == 0
+    res = run(cli, history, "--horizon", "12h", "--choice", choice, "--out", table)
+    assert res.exit_code == 0, res.output
+    mase = pd.read_csv(scores).pivot_table(index="unique_id", columns="model", values="mase")
+    picked = pd.read_csv(table).groupby("unique_id")["model"].first()
+    for series, model in picked.items():
+        if choice == "lowest":  # the plain minimum of the backtest MASE
+            assert mase.loc[series, model] == mase.loc[series].min()
+        else:  # the median stays unless another model scored better
+            assert model == "median" or mase.loc[series, model] < mase.loc[series, "median"]
+
+
 def test_columns_with_other_names_are_mapped(cli, tmp_path):
     path = tmp_path / "cluster.csv"
     hourly(1, days=8).rename(columns={"unique_id": "cluster", "ds": "time", "y": "gpus"}).to_csv(
@@ -78,6 +93,7 @@ def test_repairs_are_warned_about(cli, tmp_path):
     (["--models", "prophet"], "unknown model 'prophet'"),
     (["--engine", "spark"], "engine 'spark' is unknown"),
     (["--seasons", "x"], "--seasons"),
+    (["--choice", "best"], "'best' is not a choice rule"),
 ])
 def test_bad_input_exits_2_with_one_line(cli, history, args, match):
     res = run(cli, history, *args)
