@@ -11,7 +11,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-import numpy as np
 
 from planner import mig_bound, mig_fill, mig_pools, serving_exact
 from planner.capacity import Capacity, Ledger, Resource
@@ -49,14 +48,13 @@ class SlotsResult:
 
 def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
                 weights: Weights, *, priority: int, time_limit_s: float, workers: int,
-                hint: list[ServingPlacement] | None = None, pools: tuple = ()) -> SlotsResult:
+                pools: tuple = ()) -> SlotsResult:
     """The serving part alone.
 
     1. Every (workload, slot) searched exactly with capacity left out
        (planner/serving_exact.py): with MIG replicas at their profile's share, a lower
        bound; on whole GPUs, a plan, laid onto the capacity workload by workload (a
-       (workload, slot) that does not fit is searched again on what is left). Per slot,
-       the better of that and ``hint`` starts.
+       (workload, slot) that does not fit is searched again on what is left): the start.
     2. Without MIG pools the slots share nothing (a replica holds GPUs in its own slot
        only): each slot the bound does not already prove gets a small CP-SAT model with
        an equal share of the time left, starting from the start.
@@ -73,22 +71,15 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
     exact = serving_exact.solve(serving_options, weights, priority=priority)
     fitted = serving_exact.fit(serving_options, exact.placements, Ledger(capacity), weights,
                                priority=priority)
-    fitted_by_slot = objective_by_slot(serving_options, fitted, weights, priority)
-    hint = hint or []
-    hint_by_slot = (objective_by_slot(serving_options, hint, weights, priority) if hint
-                    else np.full(horizon, np.inf))
+    start_by_slot = objective_by_slot(serving_options, fitted, weights, priority)
     by_slot: dict[int, list[ServingPlacement]] = defaultdict(list)
-    for t, p in [(p.slot, p) for p in fitted if fitted_by_slot[p.slot] < hint_by_slot[p.slot]]:
-        by_slot[t].append(p)
-    for t, p in [(p.slot, p) for p in hint if fitted_by_slot[p.slot] >= hint_by_slot[p.slot]]:
-        by_slot[t].append(p)
-    start_by_slot = np.minimum(hint_by_slot, fitted_by_slot)
+    for p in fitted:
+        by_slot[p.slot].append(p)
     log.debug("serving: exact searches %d/%d finished, bound %.1f, start %.1f, %.1f s",
               exact.proven, exact.searches, exact.bound, float(start_by_slot.sum()),
               time.perf_counter() - t0)
     if pools:
-        return _with_pools(serving_options, capacity, weights, priority, pools, exact,
-                           [p for t in range(horizon) for p in by_slot.get(t, [])],
+        return _with_pools(serving_options, capacity, weights, priority, pools, exact, fitted,
                            t0, time_limit_s, workers)
     placements: list[ServingPlacement] = []
     bound = 0.0

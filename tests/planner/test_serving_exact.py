@@ -108,7 +108,7 @@ def test_exact_bound_lies_between_the_lp_and_the_best_plan_found():
                  serving_model.greedy(so, Ledger(roomy), w)):
         assert serving_model.objective_of(so, list(plan), w) >= exact.bound - 1e-6
     result = serving_solve.solve_slots(so, roomy, w, priority=0, time_limit_s=5, workers=1,
-                                       hint=[], pools=pools)
+                                       pools=pools)
     assert result.objective >= result.bound - 1e-6
     assert result.bound >= exact.bound - 1e-6
 
