@@ -81,8 +81,12 @@ def pg_port():
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'gridshift.db'}"
-    port = request.getfixturevalue("pg_port")
-    name = f"t_{uuid.uuid4().hex[:12]}"
+    return fresh_database(request.getfixturevalue("pg_port"), "t")
+
+
+def fresh_database(port: int, prefix: str) -> str:
+    """The URL of a new, empty database on the throw-away PostgreSQL server."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

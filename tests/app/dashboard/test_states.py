@@ -3,14 +3,13 @@ measured readings only, $GRIDSHIFT_DB without plans. Each shows a helpful state.
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from app.dashboard import env, queries, replan
 from app.store import MeasuredRow, Store
+from tests.app.conftest import fresh_database
 from tests.app.dashboard.conftest import PAGES, no_exception, run_page, workloads_of
 from tests.app.test_store import T0, synthetic_plan
 
@@ -115,13 +114,7 @@ def test_gridshift_db_without_plans_falls_back_to_the_demo_and_says_so(empty_url
 
 @pytest.mark.real_component
 def test_a_postgresql_store_shows_like_sqlite(pg_port, demo_url, dashboard_env):
-    name = f"dash_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/postgres",
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/{name}"
+    url = fresh_database(pg_port, "dash")
     demo = Store(demo_url)
     stored = demo.load_plan()
     demo.close()
