@@ -2,6 +2,7 @@
 
     Store(url)                  open (and create or upgrade the schema of) a database
     store_plan(url, plan, ...)  what `gridshift plan --store URL` calls; returns the plan id
+    tally.ServingTally          the serving-Pod tally; Store's *_serving_* methods use it
 
 URL resolution: the ``url`` argument, else ``$GRIDSHIFT_DB``, else
 ``sqlite:///gridshift.db`` (a file in the working directory). A bare path is

@@ -12,16 +12,8 @@ latest plan's stores nothing and returns the latest plan's id.
 
 Schema: alembic revisions in ``migrations/`` run on open (``upgrade=True``).
 
-Serving Pods (``take_serving_slot``): choosing a part for a Pod and counting it
-happen in ONE transaction that holds a per-workload lock - a transaction-level
-advisory lock on PostgreSQL (``pg_advisory_xact_lock``, waited for at most
-``lock_timeout_s``), ``BEGIN IMMEDIATE`` on SQLite (the database's one writer
-lock, waited for as long) - so webhook threads and replicas that admit Pods of
-the same service at once see each other's Pods and never both take a part's
-last slot. ``reconcile_serving_pods`` (the releaser, each round) drops the rows
-a DELETE never removed: Pods that are gone (older than a grace period, since a
-CREATE is counted before the API server persists the Pod) and Pods that ended
-(phase Failed / Succeeded, or being deleted), in one transaction.
+Serving Pods: the live tally per (workload, part) is ``app.store.tally``; the
+``*_serving_*`` methods here are its entry points on this database.
 """
 
 from __future__ import annotations
@@ -43,12 +35,14 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text
+from sqlalchemy import Engine, create_engine, event, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 
 from app import plan_json
 from app.store import schema as t
+from app.store.errors import StoreError
+from app.store.tally import ServingTake, ServingTally, TallyDrop
 from planner.domain import (
     Assignment,
     Objective,
@@ -63,13 +57,8 @@ from planner.domain import (
 from pricing.catalog import Purchase
 
 DEFAULT_URL = "sqlite:///gridshift.db"
-SERVING_LOCK_CLASS = 0x73727670  # 'srvp': advisory lock class of the serving-Pod tally
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _FETCHED = re.compile(r"fetched (\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?Z)")
-
-
-class StoreError(Exception):
-    """A database the store cannot use, or a plan it does not hold."""
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -116,27 +105,6 @@ class StoredPlan:
     @property
     def all_assignments(self) -> tuple[Assignment, ...]:
         return self.plan.assignments + self.admissions
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ServingTake:
-    """What ``take_serving_slot`` did: the part, and the live Pods per part it saw."""
-
-    part: str
-    counts: Mapping[str, int]  # live Pods per part before this one (with it, on a retry)
-    taken: bool  # False: this token was already counted (a re-sent CREATE); nothing added
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TallyDrop:
-    """What ``reconcile_serving_pods`` dropped (or, on a dry run, would drop)."""
-
-    gone: tuple[str, ...]  # object refs of rows whose Pod no listed Pod is, past the grace
-    ended: tuple[str, ...]  # object refs of rows whose Pod has ended or is being deleted
-
-    @property
-    def dropped(self) -> int:
-        return len(self.gone) + len(self.ended)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -297,6 +265,7 @@ class Store:
                              ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.tally = ServingTally(self.engine)
         if upgrade:
             self.upgrade()
 
@@ -456,100 +425,31 @@ class Store:
                 object_ref=object_ref, admitted_at=admitted_at or datetime.now(UTC)))
         return True
 
-    # ---- serving Pods: the live tally per (workload, part) ----------------------
+    # ---- serving Pods: the live tally per (workload, part), see app.store.tally --------
     def serving_pod_counts(self, workload: str) -> dict[str, int]:
         """Live (admitted, not yet deleted) Pods of ``workload`` per part."""
-        with self.engine.connect() as conn:
-            return _serving_counts(conn, workload)
+        return self.tally.counts(workload)
 
     def take_serving_slot(self, workload: str, token: str,
                           choose: Callable[[Mapping[str, int]], str], *, plan_id: str | None,
                           object_ref: str, before_commit: Callable[[], None] | None = None,
                           admitted_at: datetime | None = None,
                           lock_timeout_s: float = 2.0) -> ServingTake:
-        """Count a new Pod of ``workload`` in the part ``choose(live counts)`` names, atomically.
-
-        ``token`` identifies the Pod (the CREATE's request uid): a token already
-        counted returns its part and adds nothing. ``before_commit`` may raise to
-        roll everything back (the webhook's answer has already gone out).
-        """
-        with self.engine.connect() as conn:
-            self._lock_workload(conn, workload, lock_timeout_s)
-            counts = _serving_counts(conn, workload)
-            seen = conn.execute(select(t.serving_pods.c.part).where(
-                t.serving_pods.c.token == token)).scalar()
-            if seen is not None:
-                conn.rollback()
-                return ServingTake(part=seen, counts=counts, taken=False)
-            part = choose(counts)
-            conn.execute(insert(t.serving_pods).values(
-                token=token, workload=workload, part=part, plan_id=plan_id,
-                object_ref=object_ref[:600], admitted_at=admitted_at or datetime.now(UTC)))
-            if before_commit is not None:
-                before_commit()
-            conn.commit()
-        return ServingTake(part=part, counts=counts, taken=True)
+        """Count a new Pod of ``workload`` atomically: ``ServingTally.take``."""
+        return self.tally.take(workload, token, choose, plan_id=plan_id, object_ref=object_ref,
+                               before_commit=before_commit, admitted_at=admitted_at,
+                               lock_timeout_s=lock_timeout_s)
 
     def release_serving_pod(self, token: str) -> bool:
         """Forget the Pod counted under ``token`` (its DELETE); False if it was not counted."""
-        with self.engine.begin() as conn:
-            return conn.execute(delete(t.serving_pods).where(
-                t.serving_pods.c.token == token)).rowcount > 0
+        return self.tally.release(token)
 
     def reconcile_serving_pods(self, *, live: Collection[str], ended: Collection[str],
                                admitted_before: datetime, namespace: str | None = None,
                                dry_run: bool = False) -> TallyDrop:
-        """Drop tally rows a DELETE never removed, in one transaction; what was dropped.
-
-        ``live``: the tokens of every listed serving Pod (of ``namespace``, or all);
-        ``ended``: those of Pods that ended (Failed / Succeeded) or are being deleted.
-        A row is dropped when its token is in ``ended``, or when it is not in ``live``
-        and was admitted before ``admitted_before`` (younger rows may be Pods the API
-        server has not persisted yet). ``namespace``: only rows of Pods in it.
-        """
-        if admitted_before.tzinfo is None:
-            raise ValueError(f"reconcile_serving_pods: admitted_before {admitted_before!r} "
-                             "must be tz-aware UTC")
-        live_set, ended_set = set(live), set(ended)
-        c = t.serving_pods.c
-        query = select(c.token, c.object_ref, c.admitted_at)
-        if namespace is not None:
-            query = query.where(c.object_ref.like(f"Pod/{namespace}/%"))
-        with self.engine.connect() as conn:
-            if conn.dialect.name == "sqlite":  # the write lock now: no read-to-write upgrade
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            gone, over = [], []
-            for row in conn.execute(query).all():
-                if row.token in ended_set:
-                    over.append(row)
-                elif row.token not in live_set and row.admitted_at < admitted_before:
-                    gone.append(row)
-            doomed = [r.token for r in gone + over]
-            if not dry_run:
-                for i in range(0, len(doomed), 500):  # bound the bind parameters per statement
-                    conn.execute(delete(t.serving_pods).where(c.token.in_(doomed[i:i + 500])))
-            conn.commit()
-        return TallyDrop(gone=tuple(sorted(r.object_ref or r.token for r in gone)),
-                         ended=tuple(sorted(r.object_ref or r.token for r in over)))
-
-    def _lock_workload(self, conn: Any, workload: str, timeout_s: float) -> None:
-        """Begin ``conn``'s transaction holding the lock that serialises one workload's tally."""
-        timeout_ms = max(1, int(timeout_s * 1000))
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={timeout_ms}")
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            finally:
-                conn.exec_driver_sql("PRAGMA busy_timeout=10000")
-        elif conn.dialect.name == "postgresql":
-            key = int.from_bytes(hashlib.sha256(workload.encode()).digest()[:4], "big",
-                                 signed=True)
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{timeout_ms}ms'")
-            conn.execute(text("SELECT pg_advisory_xact_lock(:cls, :key)"),
-                         {"cls": SERVING_LOCK_CLASS, "key": key})
-        else:
-            raise StoreError(f"database {_masked(self.url)}: the serving-Pod tally needs "
-                             "SQLite or PostgreSQL; fix: use one of them")
+        """Drop tally rows a DELETE never removed: ``ServingTally.reconcile``."""
+        return self.tally.reconcile(live=live, ended=ended, admitted_before=admitted_before,
+                                    namespace=namespace, dry_run=dry_run)
 
     # ---- measurements and footprint ----------------------------------------
     def add_measurements(self, rows: Iterable[MeasuredRow]) -> int:
@@ -595,12 +495,6 @@ class Store:
         return {"planned": planned, "measured": measured,
                 "note": "planned = the plan's location-based estimate; measured = readings "
                         "recorded with their source (e.g. codecarbon); never summed together"}
-
-
-def _serving_counts(conn: Any, workload: str) -> dict[str, int]:
-    rows = conn.execute(select(t.serving_pods.c.part, func.count()).where(
-        t.serving_pods.c.workload == workload).group_by(t.serving_pods.c.part)).all()
-    return {part: int(n) for part, n in rows}
 
 
 def _grouped(rows: list[tuple[str, str, float, float, float]], *, with_cost: bool) -> dict:
