@@ -27,12 +27,11 @@ from planner import mig_pools
 from planner.capacity import Capacity, Ledger
 from planner.objective import Weights, from_int
 from planner.serving import ServingOptions
-from planner.serving_exact import MAX_NODES, Arrays, fits
+from planner.serving_exact import Arrays, search_left
 from planner.serving_model import (
     ServingPlacement,
     by_workload,
     constrained_first,
-    greedy_slot,
     replica_scores,
     shortfall_milli,
 )
@@ -157,7 +156,8 @@ def _trial(serving_options, users: list[int], mine: dict, ledger: Ledger, cache:
         for k in constrained_first(tuple(serving_options[s] for s in users)):
             s = users[k]
             so = serving_options[s]
-            placed = _replan(so, s, ledger, cache, slices)
+            placed = search_left(so, cache.arrays(s), cache.cost(s), ledger, cache.scores[s],
+                                 slices=slices)
             for p in placed:
                 if p.option.profile is None:
                     take(p.option.resources, p.slot, p.replicas * p.option.gpus_per_replica)
@@ -193,55 +193,6 @@ class _Cache:
             self._cost[s] = np.vstack([np.asarray(row, dtype=np.int64)
                                        for row in self.scores[s]])
         return self._cost[s]
-
-
-def _replan(so: ServingOptions, s: int, ledger: Ledger, cache: _Cache,
-            slices: dict) -> list[ServingPlacement]:
-    """One workload's replicas in every slot, searched exactly on what is left (GPUs on
-    the ledger, ``slices`` by (pool, profile) and slot); a slot whose options sharing a
-    pool overfill it goes to the greedy (which takes its GPUs: they are given back here,
-    the caller takes them all)."""
-    from planner.serving_search import search_capped
-
-    a = cache.arrays(s)
-    horizon = len(so.demand_rps)
-    caps = np.zeros((horizon, len(so.options)), dtype=np.int64)
-    free: dict = {}
-    for i, o in enumerate(so.options):
-        if o.profile is None:
-            room = _free(ledger, o.resources, horizon, free) // o.gpus_per_replica
-        else:
-            room = slices.get((o.resource, o.profile.name))
-            if room is None:
-                continue
-            room = room[:horizon]
-        caps[:, i] = np.clip(np.minimum(room, o.max_replicas), 0, None)
-    _, counts, _ = search_capped(cache.cost(s), a.thr, a.on_demand, a.region, caps, a.demand,
-                                 a.floor, a.need, a.n_regions, a.penalty, MAX_NODES)
-    out: list[ServingPlacement] = []
-    for t in np.nonzero(counts.any(axis=1))[0]:
-        got = [ServingPlacement(option=so.options[i], slot=int(t), replicas=int(counts[t, i]))
-               for i in np.nonzero(counts[t])[0]]
-        if len(got) > 1 and not fits(got, ledger, int(t)):
-            got = greedy_slot(so, int(t), ledger, cache.scores[s])
-            for p in got:  # greedy took them; the caller takes them again
-                ledger.take(p.option.resources, int(t), 1,
-                            -p.replicas * p.option.gpus_per_replica)
-        out.extend(got)
-    return out
-
-
-def _free(ledger: Ledger, resources, horizon: int, cache: dict) -> np.ndarray:
-    """GPUs free by slot on all of ``resources``."""
-    if resources not in cache:
-        room = np.full(horizon, np.iinfo(np.int64).max // 4, dtype=np.int64)
-        for r in resources:
-            used = ledger.used.get(r, {})
-            room = np.minimum(room, ledger.capacity.get(r, 0)
-                              - np.asarray([used.get(t, 0) for t in range(horizon)],
-                                           dtype=np.int64))
-        cache[resources] = room
-    return cache[resources]
 
 
 def _value(so: ServingOptions, mine: list[ServingPlacement], scores, penalty: int) -> float:

@@ -19,8 +19,9 @@ respect is dropped). It gives:
   of the serving problem with capacity and pools. Where a search runs out of its node
   budget the LP bound of that (workload, slot) stands in, so the sum stays valid.
 * ``placements``: the same search on whole-GPU options only, a plan that needs no MIG
-  layout; :func:`fit` lays it onto the capacity, falling back to the greedy where a
-  resource is full.
+  layout; :func:`fit` lays it onto the capacity, searching again on what is left
+  (:func:`search_left`, which planner/mig_fill.py also uses) and falling back to the
+  greedy where a resource is full.
 """
 
 from __future__ import annotations
@@ -161,10 +162,9 @@ def solve(serving_options: tuple[ServingOptions, ...], weights: Weights, *,
 def fit(serving_options: tuple[ServingOptions, ...], wanted: tuple[ServingPlacement, ...],
         ledger: Ledger, weights: Weights, *, priority: int = 0,
         max_nodes: int = MAX_NODES) -> list[ServingPlacement]:
-    """``wanted`` laid onto ``ledger``, the most constrained workloads first. A (workload,
-    slot) whose replicas do not all fit is searched again on what is left (each option
-    capped at the GPUs its pools have free), then greedily if options sharing a pool
-    still overfill it."""
+    """``wanted`` laid onto ``ledger``, the most constrained workloads first. The slots of
+    a workload whose replicas do not all fit are searched again on what is left
+    (:func:`search_left`)."""
     by_key: dict[tuple[int, int], list[ServingPlacement]] = {}
     for p in wanted:
         by_key.setdefault((p.workload, p.slot), []).append(p)
@@ -173,62 +173,77 @@ def fit(serving_options: tuple[ServingOptions, ...], wanted: tuple[ServingPlacem
         so = serving_options[s]
         if not so.options:
             continue
-        scores = None
-        for t in range(len(so.demand_rps)):
-            mine = by_key.get((s, t), [])
-            if not fits(mine, ledger, t):
-                if scores is None:
-                    scores = [replica_scores(o, weights) for o in so.options]
-                mine = search_left(so, t, ledger, scores, weights, priority,
-                                   max_nodes=max_nodes)
-                if not fits(mine, ledger, t):
-                    mine = greedy_slot(so, t, ledger, scores)  # takes its own GPUs
-                    out.extend(mine)
-                    continue
+        by_slot = [by_key.get((s, t), []) for t in range(len(so.demand_rps))]
+        misfit = [t for t, mine in enumerate(by_slot) if not fits(mine, ledger, t)]
+        if misfit:  # a slot's ledger is its own: the other slots' replicas change nothing
+            scores = [replica_scores(o, weights) for o in so.options]
+            for t in misfit:
+                by_slot[t] = []
+            for p in search_left(so, Arrays.of(s, so, weights, priority), np.vstack(scores),
+                                 ledger, scores, slots=misfit, max_nodes=max_nodes):
+                by_slot[p.slot].append(p)
+        for mine in by_slot:
             for p in mine:
-                ledger.take(p.option.resources, t, 1, p.replicas * p.option.gpus_per_replica)
+                ledger.take(p.option.resources, p.slot, 1,
+                            p.replicas * p.option.gpus_per_replica)
             out.extend(mine)
     return out
 
 
-def search_left(so: ServingOptions, t: int, ledger: Ledger, scores, weights: Weights,
-                priority: int, *, slices: dict | None = None,
+def search_left(so: ServingOptions, a: Arrays, cost: np.ndarray, ledger: Ledger, scores, *,
+                slots: list[int] | None = None, slices: dict | None = None,
                 max_nodes: int = MAX_NODES) -> list[ServingPlacement]:
-    """The best replicas of one (workload, slot) on what ``ledger`` has left: whole-GPU
-    options capped at the GPUs their pools have free, MIG options (only with ``slices``,
-    free slices by (pool, profile, slot)) at the slices left; ``scores`` are
-    :func:`planner.serving_model.replica_scores` (a MIG replica pays no GPU: its pool
-    does)."""
-    from planner.serving_search import search
+    """One workload's best replicas in ``slots`` (default: every slot) on what ``ledger``
+    has left, searched exactly: whole-GPU options capped at the GPUs their resources have
+    free, MIG options (only with ``slices``: free slices by (pool, profile), an array by
+    slot) at the slices left. A slot whose options sharing a resource overfill it goes to
+    the greedy. ``scores`` are :func:`planner.serving_model.replica_scores` (a MIG replica
+    pays no GPU: its pool does), ``cost`` the same stacked (options x slots). The ledger
+    is left as it was: the caller takes the replicas' GPUs."""
+    from planner.serving_search import search_capped
 
-    w = so.workload
-    d = demand_milli(so, t)
-    if d <= 0:
-        return []
-    names = sorted({o.region.name for o in so.options})
-    keep, caps = [], []
+    horizon = len(so.demand_rps)
+    demand = a.demand
+    if slots is not None:  # the other slots: no demand, so not searched
+        demand = np.zeros_like(a.demand)
+        demand[slots] = a.demand[slots]
+    caps = np.zeros((horizon, len(so.options)), dtype=np.int64)
+    free: dict = {}
     for i, o in enumerate(so.options):
         if o.profile is None:
-            room = ledger.free(o.resources, t, 1) // o.gpus_per_replica
-        elif slices is not None:
-            room = slices.get((o.resource, o.profile.name, t), 0)
+            room = _free(ledger, o.resources, horizon, free) // o.gpus_per_replica
         else:
-            continue
-        cap = min(o.max_replicas, room, -(-d // thr_milli(o)))
-        if cap > 0:
-            keep.append(i)
-            caps.append(cap)
-    _, counts, _ = search(
-        np.asarray([int(scores[i][t]) for i in keep], dtype=np.int64),
-        np.asarray([thr_milli(so.options[i]) for i in keep], dtype=np.int64),
-        np.asarray([so.options[i].purchase is Purchase.ON_DEMAND for i in keep],
-                   dtype=np.bool_),
-        np.asarray([names.index(so.options[i].region.name) for i in keep], dtype=np.int64),
-        np.asarray(caps, dtype=np.int64), d, math.ceil(w.on_demand_floor * d),
-        math.ceil(w.failover_fraction * d), len(names), penalty_per_milli(so, weights, priority),
-        max_nodes)
-    return [ServingPlacement(option=so.options[i], slot=t, replicas=int(n))
-            for i, n in zip(keep, counts, strict=True) if n]
+            room = None if slices is None else slices.get((o.resource, o.profile.name))
+            if room is None:
+                continue
+            room = room[:horizon]
+        caps[:, i] = np.clip(np.minimum(room, o.max_replicas), 0, None)
+    _, counts, _ = search_capped(cost, a.thr, a.on_demand, a.region, caps, demand, a.floor,
+                                 a.need, a.n_regions, a.penalty, max_nodes)
+    out: list[ServingPlacement] = []
+    for t in np.nonzero(counts.any(axis=1))[0]:
+        got = [ServingPlacement(option=so.options[i], slot=int(t), replicas=int(counts[t, i]))
+               for i in np.nonzero(counts[t])[0]]
+        if len(got) > 1 and not fits(got, ledger, int(t)):  # one option: within its cap
+            got = greedy_slot(so, int(t), ledger, scores)
+            for p in got:  # the greedy took them: given back
+                ledger.take(p.option.resources, int(t), 1,
+                            -p.replicas * p.option.gpus_per_replica)
+        out.extend(got)
+    return out
+
+
+def _free(ledger: Ledger, resources, horizon: int, cache: dict) -> np.ndarray:
+    """GPUs free by slot on all of ``resources``."""
+    if resources not in cache:
+        room = np.full(horizon, np.iinfo(np.int64).max // 4, dtype=np.int64)
+        for r in resources:
+            used = ledger.used.get(r, {})
+            room = np.minimum(room, ledger.capacity.get(r, 0)
+                              - np.asarray([used.get(t, 0) for t in range(horizon)],
+                                           dtype=np.int64))
+        cache[resources] = room
+    return cache[resources]
 
 
 def fits(mine: list[ServingPlacement], ledger: Ledger, t: int) -> bool:
