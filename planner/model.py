@@ -292,7 +292,11 @@ def solve_model(
 
     # -- hints (a feasible start: the greedy plan, or the previous plan) --------------
     if hint is not None:
-        hinted = {(p.workload, id(p.option), p.start): p.units for p in hint}
+        # a plan may place one workload's units at one start in two parts: sum them (a
+        # hint that keeps only one is infeasible, and CP-SAT then drops all of it)
+        hinted: dict[tuple[int, int, int], int] = defaultdict(int)
+        for p in hint:
+            hinted[(p.workload, id(p.option), p.start)] += p.units
         for p, v in x:
             model.add_hint(v, hinted.get((p.workload, id(p.option), p.start), 0))
         placed = defaultdict(int)
