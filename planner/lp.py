@@ -54,6 +54,7 @@ class Restriction:
     columns: frozenset[Column]  # the literals the model keeps
     lower_bound: float  # z_LP, score units; valid for the unrestricted model
     exact: bool  # True when no column with rc <= UB - z_LP was dropped
+    reduced_costs: dict[Column, float]  # rc of each kept column at the LP optimum
 
 
 def _new_highs() -> highspy.Highs:
@@ -136,6 +137,7 @@ class Relaxation:
                  seed_per_workload: int = 3) -> None:
         t0 = time.perf_counter()
         self.workload_options, self.scores, self.horizon = workload_options, scores, horizon
+        self.penalties = penalties
         self.limits = limits
         self.resources = sorted({r for wo in workload_options for o in wo.options for r in o.resources})
         units = np.asarray([wo.units for wo in workload_options])
@@ -214,6 +216,22 @@ class Relaxation:
                     break
         return placements
 
+    def workload_costs(self) -> np.ndarray:
+        """Each workload's share of z_LP: sum of c x over its columns plus M_j y_j."""
+        values = np.asarray(self._lp.h.getSolution().col_value)
+        out = np.zeros(len(self.workload_options))
+        for v, c in zip(values.tolist(), self._lp.order):
+            if v <= 0.0 or c is None:
+                continue
+            j, oi, s = c
+            o = self.workload_options[j].options[oi]
+            out[j] += v * self.scores[j][oi][s - o.first_start]
+        # the y_j columns come first, one per workload, in workload order
+        y = values[:len(self.workload_options)]
+        out += y * np.asarray([p if wo.options else 0.0
+                               for p, wo in zip(self.penalties, self.workload_options)])
+        return out
+
     def restrict(self, *, upper_bound: float, seed_size: int, max_columns: int) -> Restriction:
         """Reduced-cost fixing against a known plan of objective ``upper_bound``."""
         # scores are rounded to solver units: allow that rounding on every seed column
@@ -225,7 +243,7 @@ class Relaxation:
             keep.sort()
             keep = keep[:max_columns]
         return Restriction(columns=frozenset(c for _, c in keep), lower_bound=self.value,
-                           exact=exact)
+                           exact=exact, reduced_costs={c: rc for rc, c in keep})
 
     def _column(self, c: Column):
         j, oi, s = c
