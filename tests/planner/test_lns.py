@@ -117,3 +117,4 @@ def test_plans_through_the_search_pass_the_checker(monkeypatch):
     whole = solve_module.plan(p, objective=Objective.BALANCED, time_limit_s=8, workers=2)
     # on 40 jobs CP-SAT on the whole restricted model is near optimal: the search is close
     assert searched.solver.objective <= whole.solver.objective * 1.01
+
