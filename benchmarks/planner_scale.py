@@ -8,7 +8,9 @@ Generates N workloads on 20 regions x 4 accelerators x 48 hourly slots: training
 that share of serving workloads (latency SLO, on-demand floor, failover, MIG profiles on
 H100/A100). Prints one line: N, model variables, constraints, status, objective, bound,
 gap %, wall time of the whole plan (options, baselines, model, solve, check), and the
-peak resident memory of the process. ``--phases`` also prints the wall seconds of each
+peak resident memory of the process. Where training goes through the neighbourhood
+search (planner/lns.py), "variables" are the literals the LP kept and "constraints" 0:
+the search's CP-SAT models are small and many. ``--phases`` also prints the wall seconds of each
 phase of the plan (planner/solve.py logs them at DEBUG), as ``# plan phase ...`` lines.
 """
 
