@@ -31,6 +31,12 @@ until it is garbage-collected. So, with the Pods listed by that label
            is counted before the API server persists the Pod, so a young row's Pod
            may not be listed yet
     keep   the rest
+    add    a row for each listed Pod that has not ended and whose token has no row (the
+           store was replaced or restored from a backup, or lost a commit after the
+           webhook answered): without it the webhook would see the Pod's part as empty
+           and place more Pods there than planned; the row takes the Pod's workload
+           (annotation ``gridshift.io/serving-workload``, else its workload label) and
+           part (``gridshift.io/serving-part``)
 
 in one store transaction. A list that fails (API error, cut connection) drops
 nothing: the round skips the reconcile and says why.
@@ -48,10 +54,17 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from app.api.objects import ANN_PLANNED_START, GATE, LABEL_DEFERRED, PREFIX
-from app.api.patch import ANN_SERVING_TOKEN, LABEL_SERVING, escape
+from app.api.objects import ANN_PLANNED_START, GATE, LABEL_DEFERRED, LABEL_WORKLOAD, PREFIX
+from app.api.patch import (
+    ANN_SERVING_PART,
+    ANN_SERVING_TOKEN,
+    ANN_SERVING_WORKLOAD,
+    LABEL_SERVING,
+    escape,
+)
 from app.store import Store
 from app.store.store import TallyDrop
+from app.store.tally import LivePod
 
 log = logging.getLogger("gridshift.release")
 SELECTOR = f"{LABEL_DEFERRED}=true"
@@ -215,22 +228,36 @@ def reconcile_tally(core: client.CoreV1Api, store: Store, *, now: datetime | Non
         return TallyReport(skipped=f"listing serving Pods failed: {why}")
     live: set[str] = set()
     ended: set[str] = set()
+    restore: list[LivePod] = []
     for pod in pods:
-        token = ((pod.metadata.annotations or {}).get(ANN_SERVING_TOKEN) or "")[:64]
+        annotations = pod.metadata.annotations or {}
+        token = (annotations.get(ANN_SERVING_TOKEN) or "")[:64]
         if not token:
             continue
         live.add(token)
         phase = pod.status.phase if pod.status else None
         if phase in ENDED_PHASES or pod.metadata.deletion_timestamp is not None:
             ended.add(token)
+            continue
+        workload = (annotations.get(ANN_SERVING_WORKLOAD)
+                    or (pod.metadata.labels or {}).get(LABEL_WORKLOAD))
+        part = annotations.get(ANN_SERVING_PART)
+        if workload and part:  # without them the webhook could not use the row
+            restore.append(LivePod(
+                token=token, workload=workload, part=part,
+                object_ref=f"Pod/{pod.metadata.namespace}/{pod.metadata.name}",
+                created_at=pod.metadata.creation_timestamp or now))
     drop = store.reconcile_serving_pods(live=live, ended=ended, namespace=namespace,
                                         admitted_before=now - timedelta(seconds=grace_s),
-                                        dry_run=dry_run)
+                                        dry_run=dry_run, restore=restore)
     verb = "would drop" if dry_run else "dropped"
     for ref in drop.gone:
         log.info("serving tally: %s %s (no such Pod; its DELETE was not seen)", verb, ref)
     for ref in drop.ended:
         log.info("serving tally: %s %s (the Pod ended or is being deleted)", verb, ref)
+    for ref in drop.restored:
+        log.warning("serving tally: %s %s (a live Pod without its row: the store lost it)",
+                    "would count again" if dry_run else "counted again", ref)
     if drop.dropped:
         log.info("serving tally: %s %d row(s) of %d listed serving Pod(s)", verb, drop.dropped,
                  len(live))

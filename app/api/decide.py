@@ -45,7 +45,13 @@ from app.api.objects import (
     opted_in,
     workload_from_object,
 )
-from app.api.patch import ANN_SERVING_PART, ANN_SERVING_TOKEN, annotation_ops, placement_ops
+from app.api.patch import (
+    ANN_SERVING_PART,
+    ANN_SERVING_TOKEN,
+    ANN_SERVING_WORKLOAD,
+    annotation_ops,
+    placement_ops,
+)
 from app.api.plan_cache import PlanView
 from app.api.serving_parts import Part, choose, window
 from app.errors import InputError
@@ -222,7 +228,8 @@ def _serving_pod(request: Mapping[str, Any], info: ObjectInfo,
     ops = placement_ops(request["object"], info, a, ctx.regions[a.region],
                         decision=str(Outcome.PLANNED), plan_id=view.plan_id,
                         settings=ctx.settings, now=now,
-                        extra_annotations={ANN_SERVING_PART: part.key, ANN_SERVING_TOKEN: token})
+                        extra_annotations={ANN_SERVING_PART: part.key, ANN_SERVING_TOKEN: token,
+                                           ANN_SERVING_WORKLOAD: w})
     return Decision(outcome=Outcome.PLANNED, patch=ops, warnings=warnings, workload=w,
                     plan_id=view.plan_id,
                     reason=f"serving part {part.key} ({taken.counts.get(part.key, 0)} of "

@@ -35,3 +35,7 @@ class Metrics:
             "gridshift_serving_tally_dropped", "Rows of the serving-Pod tally the releaser "
             "dropped: Pods gone without a DELETE seen, or ended (Failed / Succeeded).",
             ["cause"], registry=self.registry)
+        self.tally_restored = Counter(
+            "gridshift_serving_tally_restored", "Live serving Pods the releaser counted again "
+            "because the store had lost their row (a replaced or restored database).",
+            registry=self.registry)

@@ -50,6 +50,7 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 MAX_REASON = 1000
 ANN_SERVING_PART = PREFIX + "serving-part"
 ANN_SERVING_TOKEN = PREFIX + "serving-token"
+ANN_SERVING_WORKLOAD = PREFIX + "serving-workload"  # the tally's workload (a label may lack it)
 LABEL_SERVING = PREFIX + "serving"  # "true" on every Pod that carries a serving token
 
 

@@ -2,7 +2,8 @@
 
 With ``--db`` (or ``$GRIDSHIFT_DB``) each round also reconciles the serving-Pod
 tally the webhook keeps in that store: rows of Pods that are gone (past
-``--tally-grace``) or ended are dropped (app/release.py). Without a store the
+``--tally-grace``) or ended are dropped, live Pods whose row was lost are counted
+again (app/release.py). Without a store the
 tally is left alone.
 
 Exit codes: 0 every due object released (or nothing due) and the tally, if any,
@@ -42,8 +43,12 @@ def tally_line(tally: TallyReport, *, dry_run: bool) -> str:
     if tally.drop is None:
         return f"serving tally: not reconciled ({tally.skipped}); nothing dropped"
     verb = "would drop" if dry_run else "dropped"
-    return (f"serving tally: {verb} {tally.dropped} row(s) ({len(tally.drop.gone)} of Pods "
+    line = (f"serving tally: {verb} {tally.dropped} row(s) ({len(tally.drop.gone)} of Pods "
             f"gone, {len(tally.drop.ended)} of Pods ended); {tally.listed} serving Pod(s) listed")
+    if tally.drop.restored:
+        line += (f"; {'would count' if dry_run else 'counted'} {len(tally.drop.restored)} live "
+                 "Pod(s) again whose row the store had lost")
+    return line
 
 
 def register(app: typer.Typer) -> None:

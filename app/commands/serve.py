@@ -99,6 +99,7 @@ def register(app: typer.Typer) -> None:
                 if tally.drop is not None:
                     state.metrics.tally_dropped.labels("gone").inc(len(tally.drop.gone))
                     state.metrics.tally_dropped.labels("ended").inc(len(tally.drop.ended))
+                    state.metrics.tally_restored.inc(len(tally.drop.restored))
 
         app_ = create_app(state, refresh_interval_s=refresh_interval, release=release,
                           release_interval_s=release_interval or 60.0)

@@ -42,7 +42,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from app import plan_json
 from app.store import schema as t
 from app.store.errors import StoreError
-from app.store.tally import ServingTake, ServingTally, TallyDrop
+from app.store.tally import LivePod, ServingTake, ServingTally, TallyDrop
 from planner.domain import (
     Assignment,
     Objective,
@@ -446,10 +446,12 @@ class Store:
 
     def reconcile_serving_pods(self, *, live: Collection[str], ended: Collection[str],
                                admitted_before: datetime, namespace: str | None = None,
-                               dry_run: bool = False) -> TallyDrop:
-        """Drop tally rows a DELETE never removed: ``ServingTally.reconcile``."""
+                               dry_run: bool = False,
+                               restore: Collection[LivePod] = ()) -> TallyDrop:
+        """Drop tally rows a DELETE never removed, count again live Pods whose row was
+        lost: ``ServingTally.reconcile``."""
         return self.tally.reconcile(live=live, ended=ended, admitted_before=admitted_before,
-                                    namespace=namespace, dry_run=dry_run)
+                                    namespace=namespace, dry_run=dry_run, restore=restore)
 
     # ---- measurements and footprint ----------------------------------------
     def add_measurements(self, rows: Iterable[MeasuredRow]) -> int:

@@ -11,7 +11,8 @@ once see each other's Pods and never both take a part's last slot.
 ``reconcile`` (the releaser, each round) drops the rows a DELETE never removed:
 Pods that are gone (older than a grace period, since a CREATE is counted before
 the API server persists the Pod) and Pods that ended (phase Failed / Succeeded,
-or being deleted), in one transaction.
+or being deleted), and counts again live Pods whose row was lost, in one
+transaction.
 
 Errors: ``StoreError`` when the database is neither SQLite nor PostgreSQL.
 """
@@ -42,11 +43,23 @@ class ServingTake:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LivePod:
+    """A listed serving Pod as the webhook annotated it: what its row holds."""
+
+    token: str
+    workload: str
+    part: str
+    object_ref: str
+    created_at: datetime  # tz-aware UTC
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TallyDrop:
-    """What ``ServingTally.reconcile`` dropped (or, on a dry run, would drop)."""
+    """What ``ServingTally.reconcile`` dropped and restored (or, on a dry run, would)."""
 
     gone: tuple[str, ...]  # object refs of rows whose Pod no listed Pod is, past the grace
     ended: tuple[str, ...]  # object refs of rows whose Pod has ended or is being deleted
+    restored: tuple[str, ...] = ()  # object refs of live Pods counted again (row lost)
 
     @property
     def dropped(self) -> int:
@@ -99,14 +112,18 @@ class ServingTally:
 
     def reconcile(self, *, live: Collection[str], ended: Collection[str],
                   admitted_before: datetime, namespace: str | None = None,
-                  dry_run: bool = False) -> TallyDrop:
-        """Drop tally rows a DELETE never removed, in one transaction; what was dropped.
+                  dry_run: bool = False, restore: Collection[LivePod] = ()) -> TallyDrop:
+        """Drop tally rows a DELETE never removed and count again live Pods whose row
+        was lost, in one transaction; what was changed.
 
         ``live``: the tokens of every listed serving Pod (of ``namespace``, or all);
         ``ended``: those of Pods that ended (Failed / Succeeded) or are being deleted.
         A row is dropped when its token is in ``ended``, or when it is not in ``live``
         and was admitted before ``admitted_before`` (younger rows may be Pods the API
         server has not persisted yet). ``namespace``: only rows of Pods in it.
+        ``restore``: listed Pods that have not ended; one whose token has no row (a
+        database restored from a backup or replaced, a commit lost after the webhook
+        answered) gets its row back, so the webhook sees its part as taken.
         """
         if admitted_before.tzinfo is None:
             raise ValueError(f"reconcile_serving_pods: admitted_before {admitted_before!r} "
@@ -126,12 +143,41 @@ class ServingTally:
                 elif row.token not in live_set and row.admitted_at < admitted_before:
                     gone.append(row)
             doomed = [r.token for r in gone + over]
+            missing = _missing(conn, [p for p in restore if p.token not in ended_set])
             if not dry_run:
                 for i in range(0, len(doomed), 500):  # bound the bind parameters per statement
                     conn.execute(delete(t.serving_pods).where(c.token.in_(doomed[i:i + 500])))
+                for i in range(0, len(missing), 500):
+                    conn.execute(_insert_new(conn, [_row(p) for p in missing[i:i + 500]]))
             conn.commit()
         return TallyDrop(gone=tuple(sorted(r.object_ref or r.token for r in gone)),
-                         ended=tuple(sorted(r.object_ref or r.token for r in over)))
+                         ended=tuple(sorted(r.object_ref or r.token for r in over)),
+                         restored=tuple(sorted(p.object_ref for p in missing)))
+
+
+def _missing(conn: Any, pods: list[LivePod]) -> list[LivePod]:
+    """The Pods of ``pods`` whose token has no row."""
+    present: set[str] = set()
+    tokens = [p.token for p in pods]
+    for i in range(0, len(tokens), 500):
+        present.update(conn.execute(select(t.serving_pods.c.token).where(
+            t.serving_pods.c.token.in_(tokens[i:i + 500]))).scalars())
+    return [p for p in pods if p.token not in present]
+
+
+def _row(p: LivePod) -> dict[str, Any]:
+    return {"token": p.token[:64], "workload": p.workload[:253], "part": p.part[:400],
+            "plan_id": None, "object_ref": p.object_ref[:600], "admitted_at": p.created_at}
+
+
+def _insert_new(conn: Any, rows: list[dict[str, Any]]):
+    """INSERT that skips tokens another writer (a second releaser) counted meanwhile."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(t.serving_pods).values(rows).on_conflict_do_nothing(
+        index_elements=["token"])
 
 
 def _counts(conn: Any, workload: str) -> dict[str, int]:

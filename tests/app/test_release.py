@@ -69,12 +69,14 @@ def job(name: str, start: datetime, *, ns: str = "ml") -> dict:
 
 
 def serving_pod(name: str, token: str, *, phase: str = "Running", ns: str = "ml",
-                deleting: bool = False) -> dict:
+                deleting: bool = False, workload: str | None = "chat") -> dict:
     """A Pod the webhook counted in the serving tally (label + token annotation)."""
     obj = pod(name, None, gates=[], ns=ns, deferred=False)
     obj["metadata"]["labels"]["gridshift.io/serving"] = "true"
     obj["metadata"]["annotations"].update({"gridshift.io/serving-token": token,
                                            "gridshift.io/serving-part": "A"})
+    if workload is not None:
+        obj["metadata"]["annotations"]["gridshift.io/serving-workload"] = workload
     if deleting:
         obj["metadata"]["deletionTimestamp"] = _iso(NOW - timedelta(seconds=10))
     obj["status"] = {"phase": phase}
@@ -344,10 +346,12 @@ def test_a_failed_pod_list_drops_nothing(k8s, store, monkeypatch):
     report = reconcile_tally(core, store, now=NOW)  # three pages of 2, 2, 1 Pods
     assert len(k8s.lists) == 3 and "continue=4" in k8s.lists[-1]
     assert report.listed == 5 and report.drop.gone == ("Pod/ml/stale",)
+    # the four live Pods without a row are counted again (a whole list is a whole list)
+    assert report.drop.restored == tuple(f"Pod/ml/p{i}" for i in range(1, 5))
     down = api_clients(host="http://127.0.0.1:1")[0]  # nothing listens: connection refused
     counted(store, "stale2")
     assert "MaxRetryError" in reconcile_tally(down, store, now=NOW).skipped
-    assert tokens(store) == ["p0", "stale2"]
+    assert tokens(store) == ["p0", "p1", "p2", "p3", "p4", "stale2"]
 
 
 def test_a_namespaced_round_judges_only_that_namespaces_rows(k8s, store):
@@ -366,6 +370,27 @@ def test_a_dry_run_says_what_it_would_drop_and_drops_nothing(k8s, store):
     core, _ = api_clients(host=k8s.url)
     assert reconcile_tally(core, store, now=NOW, dry_run=True).drop.gone == ("Pod/ml/stale",)
     assert tokens(store) == ["stale"]
+
+
+def test_a_live_pod_whose_row_was_lost_is_counted_again(k8s, store):
+    # the store was replaced: three Pods run, one is on its way out, none has a row
+    k8s.add("Pod", serving_pod("web-1", "t1"))
+    k8s.add("Pod", serving_pod("web-2", "t2", workload=None))  # its workload label: web-2
+    k8s.add("Pod", serving_pod("web-3", "t3", phase="Succeeded"))
+    k8s.add("Pod", serving_pod("web-4", "t4", deleting=True))
+    counted(store, "t5", age=timedelta(seconds=5))  # the webhook counted it: left as it is
+    k8s.add("Pod", serving_pod("web-5", "t5"))
+    core, _ = api_clients(host=k8s.url)
+    dry = reconcile_tally(core, store, now=NOW, dry_run=True)
+    assert dry.drop.restored == ("Pod/ml/web-1", "Pod/ml/web-2") and tokens(store) == ["t5"]
+    report = reconcile_tally(core, store, now=NOW)
+    assert report.drop.restored == ("Pod/ml/web-1", "Pod/ml/web-2")
+    assert tokens(store) == ["t1", "t2", "t5"]
+    assert store.serving_pod_counts("chat") == {"A": 2}
+    assert store.serving_pod_counts("web-2") == {"A": 1}
+    # what the webhook sees next: the parts are taken; and a second round adds nothing
+    assert reconcile_tally(core, store, now=NOW).drop.restored == ()
+    assert tokens(store) == ["t1", "t2", "t5"]
 
 
 def test_the_release_command_reconciles_the_tally_of_its_store(k8s, tmp_path):
