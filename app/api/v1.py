@@ -12,7 +12,7 @@ import hashlib
 import importlib
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -92,6 +92,9 @@ class ForecastRequest(BaseModel):
     season_lengths: list[int] = Field(default=[24, 168], max_length=4)
     models: str = Field(default="auto", max_length=200)
     n_windows: int = Field(default=2, ge=0, le=10)
+    # robust: the median ensemble unless another model beats it clearly; lowest: the
+    # model of least backtest MASE (forecasting.backtest)
+    choice: Literal["robust", "lowest"] = "robust"
 
 
 def _forecast(module: Any, body: ForecastRequest) -> dict[str, Any]:
@@ -100,13 +103,16 @@ def _forecast(module: Any, body: ForecastRequest) -> dict[str, Any]:
                           "y": [o.y for o in body.history]})
     fc = module.forecast(frame, horizon=body.horizon, levels=tuple(body.levels), freq=body.freq,
                          season_lengths=tuple(body.season_lengths), models=body.models,
-                         n_windows=body.n_windows)
+                         n_windows=body.n_windows, choice=body.choice)
     values = fc.values.copy()
     values["ds"] = values["ds"].map(_iso)
     rows = json.loads(values.to_json(orient="records"))
+    # the backtest behind each choice: MASE, MAE, coverage of each model's own intervals,
+    # windows, and the width factor applied (NaN -> null)
+    scores = json.loads(fc.scores.to_json(orient="records"))
     return {"levels": list(fc.levels), "chosen": dict(fc.chosen), "repairs": list(fc.repairs),
             "intervals": "central: lo-L / hi-L are the (50 -/+ L/2) % quantiles",
-            "forecasts": rows}
+            "scores": scores, "forecasts": rows}
 
 
 def _iso(t: datetime) -> str:

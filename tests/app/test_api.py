@@ -133,6 +133,19 @@ def test_forecasts_come_from_the_forecasting_package_with_intervals(client):
     rows = body["forecasts"]
     assert len(rows) == 48 and rows[0]["ds"].endswith("Z")
     assert all(r["lo-80"] <= r["mean"] <= r["hi-80"] for r in rows)
+    # the backtest behind the choice comes with it: one row per series and model
+    scores = {(r["unique_id"], r["model"]): r for r in body["scores"]}
+    assert set(scores) == {("cluster-a", "seasonal_naive"), ("cluster-b", "seasonal_naive")}
+    assert all(r["mase"] >= 0 and r["windows"] == 1 and r["factor-80"] > 0
+               for r in scores.values())
+    lowest = client.post("/v1/forecasts", headers=AUTH, json={
+        "history": history, "horizon": 24, "models": "seasonal_naive,weekly_naive",
+        "n_windows": 1, "choice": "lowest"}).json()
+    for uid in ("cluster-a", "cluster-b"):
+        mine = [r for r in lowest["scores"] if r["unique_id"] == uid]
+        assert lowest["chosen"][uid] == min(mine, key=lambda r: r["mase"])["model"]
+    assert client.post("/v1/forecasts", headers=AUTH, json={
+        "history": history, "horizon": 1, "choice": "best"}).status_code == 422
     naive = client.post("/v1/forecasts", headers=AUTH, json={
         "history": [{"unique_id": "x", "ds": "2026-11-01T00:00:00", "y": 1}], "horizon": 1})
     assert naive.status_code == 422 and "time zone" in str(naive.json()["detail"])
