@@ -53,7 +53,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 ObjectiveOpt = Annotated[Objective, typer.Option(help="What to minimise.")]
 CarbonPriceOpt = Annotated[float, typer.Option(
     "--carbon-price", min=0, help="USD per tonne CO2e for 'balanced' (default: US EPA 2023 SC-GHG).")]
-TimeLimitOpt = Annotated[float, typer.Option("--time-limit", min=0.1, help="Solver time limit, seconds.")]
+TimeLimitOpt = Annotated[float, typer.Option(
+    "--time-limit", min=0.1,
+    help="Seconds for the whole plan (per Pareto point): the solver gets what building the "
+         "model, the baselines and the checks leave, and returns its best plan when it runs out.")]
 HorizonOpt = Annotated[str, typer.Option(help="Planning horizon, e.g. 48h or 2d.")]
 StartOpt = Annotated[str | None, typer.Option(
     help="Horizon start (ISO 8601 UTC); default: now, floored to the hour.")]

@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
             help="fast: the planner's options and capacity-aware greedy per re-plan; "
                  "solve: planner.solve.plan (CP-SAT) per re-plan.")] = PlannerPath.FAST,
         time_limit: Annotated[float, typer.Option(
-            "--time-limit", min=0.1, help="Solver seconds per re-plan (--planner solve).")
+            "--time-limit", min=0.1, help="Seconds per re-plan, the whole plan (--planner solve).")
         ] = 2.0,
         seed: Annotated[int, typer.Option(help="Seed of the spot interruptions.")] = 0,
         catalog: Annotated[Path | None, typer.Option(
