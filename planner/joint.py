@@ -123,9 +123,11 @@ def solve(workload_options: tuple[WorkloadOptions, ...],
                                 seed=hint(capacity, limits), limits=limits)
 
     def train(cap: Capacity, seconds: float, *, global_bound: bool) -> _Part:
-        start = hint(cap, limits)
+        began = time.perf_counter()
+        start = hint(cap, limits)  # its time counts against the part's seconds
         return _training(workload_options, relaxation, cap, n_slots, w, start, limits,
-                         seconds, workers, global_bound=global_bound)
+                         seconds - (time.perf_counter() - began), workers,
+                         global_bound=global_bound)
 
     # Under a whole-plan cap (a Pareto point's kgCO2e) serving takes its cleanest plan and
     # training the rest of the cap: the cap then holds whenever any plan can meet it, as
@@ -256,12 +258,14 @@ def _training(workload_options, relaxation, capacity: Capacity, n_slots: int, w:
                                           max_columns=LP_MAX_COLUMNS)
         allowed, bound, exact = restriction.columns, relaxation.value, restriction.exact
         reduced_costs = restriction.reduced_costs
+    search = allowed is not None and len(allowed) > LNS_ABOVE_COLUMNS
+    lp_costs = relaxation.workload_costs() if search else None
     # the LP work above counts against the time limit too
     time_limit_s = max(0.5, time_limit_s - (time.perf_counter() - t0))
-    if allowed is not None and len(allowed) > LNS_ABOVE_COLUMNS:
+    if search:
         found = lns.improve(workload_options, capacity, n_slots, w, hint, reduced_costs,
-                            relaxation.workload_costs(), limits=limits,
-                            time_limit_s=time_limit_s, workers=workers)
+                            lp_costs, limits=limits, time_limit_s=time_limit_s,
+                            workers=workers)
         placements = found.placements
         value = objective_of(placements, workload_options, w)
         bound = bound if global_bound else math.nan
