@@ -157,14 +157,12 @@ class Relaxation:
                           for oi, (o, a) in enumerate(zip(wo.options, scores[j])) if len(a))
             wanted.update((j, oi, s) for _, oi, s in best[:seed_per_workload])
         lp.add(initial + [self._column(c) for c in sorted(wanted)])
+        self._flat = _Flat(workload_options, scores, self.resources, limits)
         self.iterations = 0
         while True:
             self.iterations += 1
             self.value, self.duals = lp.solve()
-            new = []
-            for candidates in self._price(below=-1e-6).values():
-                fresh = sorted((rc, c) for rc, c in candidates if c not in lp.present)
-                new.extend(c for _, c in fresh[:per_round])
+            new = self._entering(per_round)
             if not new:
                 break
             lp.add([self._column(c) for c in new])
@@ -236,14 +234,15 @@ class Relaxation:
         """Reduced-cost fixing against a known plan of objective ``upper_bound``."""
         # scores are rounded to solver units: allow that rounding on every seed column
         slack = max(upper_bound - self.value, 0.0) + 1e-3 * (seed_size + 1)
-        keep = [(rc, c) for candidates in self._price(below=slack).values()
-                for rc, c in candidates]
-        exact = len(keep) <= max_columns
-        if not exact:
-            keep.sort()
-            keep = keep[:max_columns]
-        return Restriction(columns=frozenset(c for _, c in keep), lower_bound=self.value,
-                           exact=exact, reduced_costs={c: rc for rc, c in keep})
+        rc, index = self._price(below=slack)
+        exact = len(index) <= max_columns
+        if not exact:  # the cheapest reduced costs (ties: the flat order, as a stable sort)
+            cheapest = np.lexsort((index, rc))[:max_columns]
+            rc, index = rc[cheapest], index[cheapest]
+        f = self._flat
+        columns = list(zip(f.j[index].tolist(), f.oi[index].tolist(), f.s[index].tolist()))
+        return Restriction(columns=frozenset(columns), lower_bound=self.value, exact=exact,
+                           reduced_costs=dict(zip(columns, rc.tolist())))
 
     def _column(self, c: Column):
         j, oi, s = c
@@ -257,25 +256,74 @@ class Relaxation:
                 coeffs.append(float(limit.unit_coefficients(o)[s - o.first_start]) / SCALE)
         return (c, float(self.scores[j][oi][s - o.first_start]), float(wo.units), rows, coeffs)
 
-    def _price(self, *, below: float) -> dict[int, list[tuple[float, Column]]]:
-        """Columns with reduced cost <= ``below``, by workload (rc = c - mu_j - g_j * sum pi)."""
-        lp, duals = self._lp, self.duals
-        prefix = {}
-        for r in self.resources:
-            first = lp.row_of(r, 0)
-            prefix[r] = np.concatenate([[0.0], np.cumsum(duals[first:first + self.horizon])])
-        out: dict[int, list[tuple[float, Column]]] = defaultdict(list)
-        for j, wo in enumerate(self.workload_options):
-            mu = duals[j]
-            mine = [(lp.first_limit_row + i, limit) for i, limit in enumerate(self.limits)
-                    if limit.applies(wo.workload)]
-            for oi, o in enumerate(wo.options):
-                starts = np.arange(o.first_start, o.last_start + 1)
-                window = sum(prefix[r][starts + o.slots] - prefix[r][starts] for r in o.resources)
-                rc = self.scores[j][oi] - mu - wo.gpus_per_unit * window
-                for row, limit in mine:
-                    rc = rc - duals[row] * limit.unit_coefficients(o) / SCALE
-                hits = np.flatnonzero(rc <= below)
-                if len(hits):
-                    out[j].extend((float(rc[k]), (j, oi, o.first_start + int(k))) for k in hits)
+    def _price(self, *, below: float) -> tuple[np.ndarray, np.ndarray]:
+        """(reduced costs, indices into the flat columns) of the columns with reduced cost
+        <= ``below``: rc = c - mu_j - g_j * sum pi over the window - sum limit duals."""
+        f, lp, duals = self._flat, self._lp, self.duals
+        first = lp.row_of(self.resources[0], 0) if self.resources else 0
+        pi = duals[first:first + len(self.resources) * self.horizon].reshape(
+            len(self.resources), self.horizon)
+        prefix = np.zeros((len(self.resources) + 1, self.horizon + 1))  # last row: no resource
+        np.cumsum(pi, axis=1, out=prefix[:-1, 1:])
+        window = np.zeros(len(f.j))
+        for r in f.resource:  # one or two resources per column (its GPUs, its spot pool)
+            window += prefix[r, f.s + f.slots] - prefix[r, f.s]
+        rc = f.cost - duals[f.j] - f.gpus * window
+        for i, coefficients in enumerate(f.limit_coefficients):
+            rc -= duals[lp.first_limit_row + i] * coefficients
+        index = np.flatnonzero(rc <= below)
+        return rc[index], index
+
+    def _entering(self, per_round: int) -> list[Column]:
+        """Each workload's ``per_round`` most negative reduced-cost columns not yet in."""
+        rc, index = self._price(below=-1e-6)
+        f, present = self._flat, self._lp.present
+        out: list[Column] = []
+        taken: dict[int, int] = defaultdict(int)
+        for k in np.argsort(rc, kind="stable").tolist():
+            i = index[k]
+            j = int(f.j[i])
+            if taken[j] >= per_round:
+                continue
+            c = (j, int(f.oi[i]), int(f.s[i]))
+            if c not in present:
+                out.append(c)
+                taken[j] += 1
         return out
+
+
+class _Flat:
+    """Every (workload, option, start) column as flat arrays, for vectorised pricing."""
+
+    def __init__(self, workload_options, scores, resources, limits) -> None:
+        index = {r: i for i, r in enumerate(resources)}
+        none = len(resources)  # the zero row of the prefix sums
+        rows = []  # per option: j, oi, first start, starts, gpus per unit, slots, resources
+        costs: list[np.ndarray] = []
+        coefficients: list[list[np.ndarray]] = [[] for _ in limits]
+        for j, wo in enumerate(workload_options):
+            for oi, o in enumerate(wo.options):
+                n = o.last_start - o.first_start + 1
+                if n <= 0:
+                    continue
+                if len(o.resources) > 2:
+                    raise ValueError(f"option of workload {j} uses {len(o.resources)} "
+                                     "resources; the LP pricing handles one or two")
+                r = o.resources
+                rows.append((j, oi, o.first_start, n, wo.gpus_per_unit, o.slots, index[r[0]],
+                             index[r[1]] if len(r) > 1 else none))
+                costs.append(scores[j][oi][:n])
+                for i, limit in enumerate(limits):
+                    coefficients[i].append(
+                        limit.unit_coefficients(o)[:n] / SCALE if limit.applies(wo.workload)
+                        else np.zeros(n))
+        per = np.asarray(rows, dtype=np.int64).reshape(-1, 8)
+        n = per[:, 3]
+        offset = np.repeat(np.cumsum(n) - n, n)  # each column's option's first flat index
+        self.j, self.oi = np.repeat(per[:, 0], n), np.repeat(per[:, 1], n)
+        self.s = np.repeat(per[:, 2], n) + np.arange(int(n.sum())) - offset
+        self.gpus, self.slots = np.repeat(per[:, 4], n), np.repeat(per[:, 5], n)
+        self.resource = (np.repeat(per[:, 6], n), np.repeat(per[:, 7], n))
+        self.cost = (np.concatenate(costs).astype(float) if costs else np.zeros(0))
+        self.limit_coefficients = [np.concatenate(parts) if parts else np.zeros(0)
+                                   for parts in coefficients]
