@@ -63,7 +63,7 @@ cols[2].metric("Workloads moved", str(len(change["moved"])),
 cols[3].metric("Unplaced", str(len(change["unplaced"])))
 solver = resolved["solver"]
 how = f"Stored plan: {plan.objective}" if as_stored else "Re-solve: balanced"
-st.caption(f"{how} objective, solver {solver['status']} in {solver['wall_s']:.1f} s (limit "
+st.caption(f"{how} objective, solver {solver['status']} in {solver['wall_s']:.1f} s (plan time limit "
            f"{solver['time_limit_s']:.0f} s, gap {100 * (solver['gap'] or 0):.2f} %)."
            + ("" if as_stored else " Same inputs as the stored plan, whose solver had its own "
               "time limit: part of a difference can be what a time limit leaves unproven."))
