@@ -51,10 +51,13 @@ Column = tuple[int, int, int]  # (workload index, option index, start slot)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Restriction:
-    columns: frozenset[Column]  # the literals the model keeps
+    reduced_costs: dict[Column, float]  # the literals the model keeps: their rc at z_LP
     lower_bound: float  # z_LP, score units; valid for the unrestricted model
     exact: bool  # True when no column with rc <= UB - z_LP was dropped
-    reduced_costs: dict[Column, float]  # rc of each kept column at the LP optimum
+
+    @property
+    def columns(self) -> frozenset[Column]:
+        return frozenset(self.reduced_costs)
 
 
 def _new_highs() -> highspy.Highs:
@@ -241,8 +244,8 @@ class Relaxation:
             rc, index = rc[cheapest], index[cheapest]
         f = self._flat
         columns = list(zip(f.j[index].tolist(), f.oi[index].tolist(), f.s[index].tolist()))
-        return Restriction(columns=frozenset(columns), lower_bound=self.value, exact=exact,
-                           reduced_costs=dict(zip(columns, rc.tolist())))
+        return Restriction(reduced_costs=dict(zip(columns, rc.tolist())),
+                           lower_bound=self.value, exact=exact)
 
     def _column(self, c: Column):
         j, oi, s = c
