@@ -51,6 +51,12 @@ def job(name: str, *, gpus: int = 1, hours: float = 2.0, release_h: int = 0, dea
         home_region=home, allowed_regions=allowed, gang=gang, checkpoint_interval_h=checkpoint_h)
 
 
+def mixed_jobs(n: int = 40) -> list[TrainingWorkload]:
+    """``n`` jobs of 1-4 GPUs and 1-5 hours, every other one checkpointing hourly."""
+    return [job(f"j{i}", gpus=1 + i % 4, hours=1 + i % 5, checkpoint_h=1 if i % 2 else None)
+            for i in range(n)]
+
+
 def problem(workloads, *, regions=None, offers=None, intensity=None,
             horizon_hours: int = 24) -> PlanningProblem:
     regions = regions or (region("dirty", "Z-DIRTY", {"A100-80GB": 8}),

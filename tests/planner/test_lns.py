@@ -19,7 +19,7 @@ from planner.lp import Relaxation
 from planner.model import objective_of, penalty_of, solve_model, unit_scores
 from planner.objective import SCALE, from_int, weights
 from planner.options import build_options
-from tests.planner.factory import job, offer, problem, region
+from tests.planner.factory import job, mixed_jobs, offer, problem, region
 from tests.planner.test_properties import instances
 
 
@@ -105,9 +105,7 @@ def test_budgets_hold_for_what_the_search_moves():
 
 
 def test_plans_through_the_search_pass_the_checker(monkeypatch):
-    jobs = [job(f"j{i}", gpus=1 + i % 4, hours=1 + i % 5, checkpoint_h=1 if i % 2 else None)
-            for i in range(40)]
-    p = problem(jobs)
+    p = problem(mixed_jobs())
     monkeypatch.setattr(joint_module, "LP_RESTRICT_ABOVE", 0)
     monkeypatch.setattr(joint_module, "LNS_ABOVE_COLUMNS", 0)
     searched = solve_module.plan(p, objective=Objective.BALANCED, time_limit_s=8, workers=2)

@@ -68,10 +68,8 @@ def test_lp_rounding_is_a_valid_plan(instance):
 
 
 def test_plan_through_the_lp_path_passes_the_checker(monkeypatch):
-    from tests.planner.factory import job, problem
-    jobs = [job(f"j{i}", gpus=1 + i % 4, hours=1 + i % 5, checkpoint_h=1 if i % 2 else None)
-            for i in range(40)]
-    p = problem(jobs)
+    from tests.planner.factory import mixed_jobs, problem
+    p = problem(mixed_jobs())
     monkeypatch.setattr(joint_module, "LP_RESTRICT_ABOVE", 0)
     result = solve_module.plan(p, objective=Objective.BALANCED, time_limit_s=10, workers=2)
     assert violations(result, p) == []
