@@ -9,13 +9,15 @@ a fraction of a second. So the search is run here, with CP-SAT as the exact sub-
 1. regret: each workload's cost in the plan minus its share of the LP optimum
    (sum of c x over its LP columns, plus M y); the LP says where the plan loses;
 2. a neighbourhood: a workload drawn with probability ~ regret, the workloads that hold
-   the GPU-slots its cheapest kept columns need, then more seeds among those, up to
-   ``size`` workloads;
+   the GPU-slots its least-reduced-cost columns need (and, under a budget, workloads under
+   the same budget), then more seeds among those, up to ``size`` workloads;
 3. the rest of the plan is fixed (its GPUs reserved, its share of each budget spent);
    the neighbourhood is solved by planner/model.py on its kept columns (reduced-cost
    fixing, planner/lp.py), hinted with its current placements, so the answer is never
    worse; it replaces them when it is better;
-4. the size adapts: up while sub-models solve to optimality fast, down when they time out.
+4. the size adapts: up while sub-models solve to optimality fast, down when they time out;
+   each workload brings SUB_COLUMNS columns, twice as many after STALL_WIDEN
+   neighbourhoods in a row without a gain.
 
 Every accepted step keeps the plan valid (capacity and limits are the sub-model's
 constraints), so the search can stop at any time with a valid plan.
