@@ -264,10 +264,9 @@ def _training(workload_options, relaxation, capacity: Capacity, n_slots: int, w:
     # the LP work above counts against the time limit too
     time_limit_s = max(0.5, time_limit_s - (time.perf_counter() - t0))
     if search:
-        found = lns.improve(workload_options, capacity, n_slots, w, hint, reduced_costs,
-                            lp_costs, limits=limits, time_limit_s=time_limit_s,
-                            workers=workers)
-        placements = found.placements
+        placements = lns.improve(workload_options, capacity, n_slots, w, hint, reduced_costs,
+                                 lp_costs, limits=limits, time_limit_s=time_limit_s,
+                                 workers=workers)
         value = objective_of(placements, workload_options, w)
         bound = bound if global_bound else math.nan
         # the LP bound can prove the plan optimal; the sub-models' sizes are not this

@@ -30,7 +30,7 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -56,7 +56,6 @@ MIN_SIZE, MAX_SIZE = 8, 600
 # improve within the first tenths of a second, the rest of the time goes to proving it.
 SUB_LIMIT_S = 0.3
 SUB_COLUMNS = 15
-SUB_PRESOLVE = False
 # After this many neighbourhoods in a row without a gain, each workload brings twice as
 # many columns. Measured on 40 jobs in two regions (tests/planner/test_lns.py, 8 s):
 # 15 columns for good stopped at 623.8 against an optimum of 611.3; 40 columns 611.9.
@@ -65,23 +64,15 @@ MIN_SUB_S = 0.2  # below this much time left, stop
 WANTED_COLUMNS = 3  # a seed's columns whose GPU-slots the neighbourhood frees
 
 
-@dataclasses.dataclass(slots=True)
-class Outcome:
-    placements: list[Placement]
-    iterations: int
-    improved: int
-    wall_s: float
-
-
 def improve(workload_options: tuple[WorkloadOptions, ...], capacity: Capacity,
             n_slots: int, w: Weights, plan: list[Placement], columns: Mapping[Column, float],
             lp_cost: np.ndarray, *, limits: tuple[Limit, ...], time_limit_s: float,
-            workers: int, seed: int = 0,
-            clock: Callable[[], float] = time.perf_counter) -> Outcome:
+            workers: int, seed: int = 0) -> list[Placement]:
     """A plan no worse than ``plan`` (valid on ``capacity`` and ``limits``), improved by
     neighbourhoods re-solved exactly on ``columns`` for ``time_limit_s`` seconds.
 
     ``lp_cost[j]`` is workload j's share of the LP optimum (score units)."""
+    clock = time.perf_counter
     t0 = clock()
     search = _Search(workload_options, capacity, w, plan, columns, lp_cost, limits)
     rng = random.Random(seed)
@@ -110,8 +101,7 @@ def improve(workload_options: tuple[WorkloadOptions, ...], capacity: Capacity,
             size = max(MIN_SIZE, int(size * 0.7))
     log.debug("training LNS: %d neighbourhoods, %d improved, last size %d, %.1f s",
               iterations, improved, size, clock() - t0)
-    return Outcome(placements=search.placements(), iterations=iterations, improved=improved,
-                   wall_s=clock() - t0)
+    return search.placements()
 
 
 def _ordered(items: list[tuple[float, int, int]]) -> list[tuple[int, int]]:
@@ -252,8 +242,7 @@ class _Search:
         limits = self._limits_left(chosen)
         result = solve_model(tuple(sub), Capacity(base=self.capacity.base, reserved=reserved),
                              n_slots, self.w, time_limit_s=seconds, workers=workers,
-                             hint=hint, allowed=frozenset(allowed), limits=limits,
-                             presolve=SUB_PRESOLVE)
+                             hint=hint, allowed=frozenset(allowed), limits=limits)
         if result.status not in (SolverStatus.OPTIMAL, SolverStatus.FEASIBLE):
             return result.status, False
         new: dict[int, list[Placement]] = defaultdict(list)

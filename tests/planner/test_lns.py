@@ -38,10 +38,10 @@ def _setup(p, w, start):
 
 def _improve(p, w, start, seconds=1.0):
     wos, cap, rel, plan, restriction = _setup(p, w, start)
-    out = lns.improve(wos, cap, p.horizon_hours + p.lookahead_hours, w, plan,
+    placements = lns.improve(wos, cap, p.horizon_hours + p.lookahead_hours, w, plan,
                       restriction.reduced_costs, rel.workload_costs(), limits=p.limits,
                       time_limit_s=seconds, workers=1)
-    return wos, cap, rel, plan, out.placements
+    return wos, cap, rel, plan, placements
 
 
 def _valid(wos, cap, placements, limits) -> None:
