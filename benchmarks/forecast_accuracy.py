@@ -132,11 +132,15 @@ def datasets(data: Path, which: set[str]) -> dict[str, Dataset]:
     ci = data / "carbon_intensity" / "electricitymaps_hourly"
     traces = data / "cluster_traces"
     pods = traces / "alibaba_gpu_v2023" / "openb_pod_list_default.csv"
-    if "carbon" in which:
-        frame = pd.concat([electricitymaps_hourly(ci / f"{z}_2023_hourly.csv") for z in ZONES],
+
+    def carbon(year: int) -> tuple[pd.DataFrame, list, int]:
+        frame = pd.concat([electricitymaps_hourly(ci / f"{z}_{year}_hourly.csv") for z in ZONES],
                           ignore_index=True)
-        origins = list(pd.date_range("2023-04-01T00:00Z", "2023-12-29T00:00Z", freq="21D"))
-        out["carbon (Electricity Maps 2023, 7 zones)"] = (frame, origins, 90 * 24)
+        return frame, list(pd.date_range(f"{year}-04-01T00:00Z", f"{year}-12-29T00:00Z",
+                                         freq="21D")), 90 * 24
+
+    if "carbon" in which:
+        out["carbon (Electricity Maps 2023, 7 zones)"] = carbon(2023)
     if "gpu" in which:
         frame = alibaba_gpus_in_use(pods)
         start, end = frame["ds"].min(), frame["ds"].max()
@@ -157,10 +161,7 @@ def datasets(data: Path, which: set[str]) -> dict[str, Dataset]:
                                      complete_from - pd.Timedelta(hours=HORIZON), freq="36h"))
         out["held out: GPUs in use before the pod list is complete"] = (frame, origins, 90 * 24)
     if "carbon-2022" in which:
-        frame = pd.concat([electricitymaps_hourly(ci / f"{z}_2022_hourly.csv") for z in ZONES],
-                          ignore_index=True)
-        origins = list(pd.date_range("2022-04-01T00:00Z", "2022-12-29T00:00Z", freq="21D"))
-        out["held out: carbon (Electricity Maps 2022, 7 zones)"] = (frame, origins, 90 * 24)
+        out["held out: carbon (Electricity Maps 2022, 7 zones)"] = carbon(2022)
     if "prices-2022" in which:
         prices = data / "electricity_prices"
         frame = pd.concat([_prices(prices / f"{z}_2022_usd_per_mwh.csv") for z in PRICE_ZONES],
