@@ -66,7 +66,10 @@ def test_the_search_keeps_the_plan_valid_and_never_worse(instance):
         p, w, lambda wos, cap: greedy_placements(wos, cap, w), seconds=0.5)
     _valid(wos, cap, placements, ())
     assert objective_of(placements, wos, w) <= objective_of(start, wos, w) + 1e-6
-    assert objective_of(placements, wos, w) >= rel.value - 1e-3 * (len(wos) + 1)
+    # the LP prices each unit at its score rounded to 1/SCALE (model.unit_scores): up to
+    # half of that per unit placed (a hypothesis case: 4 units, plan 8.3090, LP 8.312)
+    rounding = 0.5 / SCALE * sum(q.units for q in placements)
+    assert objective_of(placements, wos, w) >= rel.value - 1e-3 * (len(wos) + 1) - rounding
 
 
 def test_from_an_empty_plan_it_reaches_the_optimum():
