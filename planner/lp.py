@@ -60,7 +60,7 @@ class Restriction:
         return frozenset(self.reduced_costs)
 
 
-def _new_highs() -> highspy.Highs:
+def new_highs() -> highspy.Highs:
     """A silent HiGHS instance (its first construction prints a banner on fd 1)."""
     global _BANNER_SHOWN
     if _BANNER_SHOWN:
@@ -85,7 +85,7 @@ class _Lp:
 
     def __init__(self, n_workloads: int, units: np.ndarray, resources: list[Resource],
                  capacity: Capacity, horizon: int, caps: list[float]) -> None:
-        self.h = _new_highs()
+        self.h = new_highs()
         self.h.setOptionValue("output_flag", False)
         self.horizon = horizon
         self.n_workloads = n_workloads

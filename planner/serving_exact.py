@@ -20,7 +20,7 @@ respect is dropped). It gives:
   budget the LP bound of that (workload, slot) stands in, so the sum stays valid.
 * ``placements``: the same search on whole-GPU options only, a plan that needs no MIG
   layout; :func:`fit` lays it onto the capacity, searching again on what is left
-  (:func:`search_left`, which planner/mig_fill.py also uses) and falling back to the
+  (:func:`search_left`) and falling back to the
   greedy where a resource is full.
 """
 
@@ -56,6 +56,7 @@ class Exact:
     share_placements: tuple[ServingPlacement, ...]
     # score units by slot: lower bounds of the serving problem (capacity, pools) per slot
     bound_by_slot: np.ndarray
+    bound_by_workload: np.ndarray  # score units: the same bound split by workload
     proven: int  # (workload, slot) searches that finished
     searches: int
 
@@ -131,6 +132,7 @@ def solve(serving_options: tuple[ServingOptions, ...], weights: Weights, *,
     shared: list[ServingPlacement] = []
     horizon = max((len(so.demand_rps) for so in serving_options), default=0)
     bound_int = np.zeros(horizon)
+    by_workload = np.zeros(len(serving_options))
     proven = searches = 0
     for s, so in enumerate(serving_options):
         if not so.options:
@@ -143,6 +145,7 @@ def solve(serving_options: tuple[ServingOptions, ...], weights: Weights, *,
         searches += int(active.sum())
         proven += int((done & active).sum())
         bound_int[:len(values)] += values
+        by_workload[s] = float(values.sum()) / SCALE
         shared.extend(ServingPlacement(option=options[i], slot=int(t),
                                        replicas=int(share_counts[t, i]))
                       for t, i in zip(*np.nonzero(share_counts), strict=True))
@@ -155,7 +158,8 @@ def solve(serving_options: tuple[ServingOptions, ...], weights: Weights, *,
             placements.append(ServingPlacement(option=options[i], slot=int(t),
                                                replicas=int(counts[t, i])))
     return Exact(placements=tuple(placements), share_placements=tuple(shared),
-                 bound_by_slot=bound_int / SCALE, proven=proven,
+                 bound_by_slot=bound_int / SCALE, bound_by_workload=by_workload,
+                 proven=proven,
                  searches=searches)
 
 
@@ -191,12 +195,11 @@ def fit(serving_options: tuple[ServingOptions, ...], wanted: tuple[ServingPlacem
 
 
 def search_left(so: ServingOptions, a: Arrays, cost: np.ndarray, ledger: Ledger, scores, *,
-                slots: list[int] | None = None, slices: dict | None = None,
-                max_nodes: int = MAX_NODES) -> list[ServingPlacement]:
+                slots: list[int] | None = None, max_nodes: int = MAX_NODES
+                ) -> list[ServingPlacement]:
     """One workload's best replicas in ``slots`` (default: every slot) on what ``ledger``
-    has left, searched exactly: whole-GPU options capped at the GPUs their resources have
-    free, MIG options (only with ``slices``: free slices by (pool, profile), an array by
-    slot) at the slices left. A slot whose options sharing a resource overfill it goes to
+    has left, searched exactly, on whole-GPU options capped at the GPUs their resources
+    have free (MIG options need a pool: planner/mig_round.py). A slot whose options sharing a resource overfill it goes to
     the greedy. ``scores`` are :func:`planner.serving_model.replica_scores` (a MIG replica
     pays no GPU: its pool does), ``cost`` the same stacked (options x slots). The ledger
     is left as it was: the caller takes the replicas' GPUs."""
@@ -210,13 +213,9 @@ def search_left(so: ServingOptions, a: Arrays, cost: np.ndarray, ledger: Ledger,
     caps = np.zeros((horizon, len(so.options)), dtype=np.int64)
     free: dict = {}
     for i, o in enumerate(so.options):
-        if o.profile is None:
-            room = _free(ledger, o.resources, horizon, free) // o.gpus_per_replica
-        else:
-            room = None if slices is None else slices.get((o.resource, o.profile.name))
-            if room is None:
-                continue
-            room = room[:horizon]
+        if o.profile is not None:
+            continue
+        room = _free(ledger, o.resources, horizon, free) // o.gpus_per_replica
         caps[:, i] = np.clip(np.minimum(room, o.max_replicas), 0, None)
     _, counts, _ = search_capped(cost, a.thr, a.on_demand, a.region, caps, demand, a.floor,
                                  a.need, a.n_regions, a.penalty, max_nodes)

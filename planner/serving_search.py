@@ -3,7 +3,8 @@
 Numba-compiled (cached on disk after the first run): a depth-first search over replica
 counts, options in order of score per milli-request/s, pruned by LP bounds of what is
 still missing (all of it, the on-demand floor, each region's failover need) and by
-dominance. One call handles every slot of one serving workload.
+dominance. One call handles every slot of one serving workload. The functions release
+the GIL, so that pricing (planner/mig_master.py) can search workloads on several threads.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _undominated(cost, thr, od, reg, free, by_region):
     n = cost.shape[0]
     keep = np.ones(n, dtype=np.bool_)
@@ -28,7 +29,7 @@ def _undominated(cost, thr, od, reg, free, by_region):
     return keep
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def search(cost, thr, od, reg, ub, d, floor, need, n_regions, penalty, max_nodes):
     """Least sum(cost * r) + penalty * u with (S1)-(S3); returns (value, r, finished)."""
     n = cost.shape[0]
@@ -136,7 +137,7 @@ def search(cost, thr, od, reg, ub, d, floor, need, n_regions, penalty, max_nodes
     return best_value, counts, finished
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def search_slots(cost, thr, od, reg, max_replicas, allowed, demand, floor, need, n_regions,
                  penalty, max_nodes):
     """:func:`search` for every slot t of one workload (``cost`` is options x slots);
@@ -151,7 +152,7 @@ def search_slots(cost, thr, od, reg, max_replicas, allowed, demand, floor, need,
                          max_nodes)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def search_capped(cost, thr, od, reg, caps, demand, floor, need, n_regions, penalty,
                   max_nodes):
     """:func:`search_slots` with replica limits by slot and option (``caps``, slots x

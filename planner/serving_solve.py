@@ -11,8 +11,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 
-from planner import mig_bound, mig_fill, mig_pools, serving_exact
+from planner import mig_master, mig_pools, mig_round, serving_exact
 from planner.capacity import Capacity, Ledger, Resource
 from planner.objective import Weights, from_int
 from planner.serving import ServingOptions
@@ -26,14 +27,14 @@ from planner.serving_model import (
 log = logging.getLogger("gridshift.planner")
 # Least time a per-slot model is given; with less left, the hint stands for the slot.
 MIN_SLOT_S = 0.05
-# With MIG pools, shares of the serving time limit: the Lagrangian bound
-# (planner/mig_bound.py) runs until BOUND_SHARE of it (its first step while any is left),
-# the layout search (planner/mig_fill.py) until LAYOUT_SHARE, and the CP-SAT window model
-# gets the rest when it has at most WINDOW_MAX_REPLICA_VARS replica variables (else the
-# layout search gets all of it). Measured at 10,000 workloads (2,000 services, 48 slots): a
-# window model of 1.5 M replica variables took longer to build than its whole budget.
-BOUND_SHARE = 0.15
-LAYOUT_SHARE = 0.6
+# With MIG pools, shares of the serving time limit: column generation
+# (planner/mig_master.py) until MASTER_SHARE of it, the slots' programs
+# (planner/mig_round.py) until LAYOUT_SHARE, and the CP-SAT window model gets the rest
+# when it has at most WINDOW_MAX_REPLICA_VARS replica variables (else the slots' programs
+# get all of it). Measured at 10,000 workloads (2,000 services, 48 slots): a window model
+# of 1.5 M replica variables took longer to build than its whole budget.
+MASTER_SHARE = 0.6
+LAYOUT_SHARE = 0.8
 WINDOW_MAX_REPLICA_VARS = 20_000
 
 
@@ -58,14 +59,17 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
     2. Without MIG pools the slots share nothing (a replica holds GPUs in its own slot
        only): each slot the bound does not already prove gets a small CP-SAT model with
        an equal share of the time left, starting from the start.
-    3. With MIG pools, whose layouts hold for the whole window: the bound is tightened by
-       pricing slices where they are used (planner/mig_bound.py), layouts are chosen by
-       local search (planner/mig_fill.py), and one CP-SAT model over all slots polishes
-       the result when it is small enough (``WINDOW_MAX_REPLICA_VARS``).
+    3. With MIG pools, whose layouts hold for the whole window: the workloads that can use
+       a profile go through column generation (planner/mig_master.py: the bound, a
+       Lagrangian of the slices and the capacity) and price and fix
+       (planner/mig_round.py: layouts rounded from the master, then one small integer
+       program per slot); one CP-SAT model over all slots polishes the result when it is
+       small enough (``WINDOW_MAX_REPLICA_VARS``).
 
     Measured on the 1,000-workload benchmark (200 services, 48 slots, 33 MIG pools,
-    10 s): the greedy alone scored 40,350 against a closed-form LP bound of 13,869; now
-    30,345 (37 GPUs partitioned) against a bound of 28,171 (7.2 %), in 4.0 s."""
+    10 s): the greedy alone scored 40,350 against a closed-form LP bound of 13,869; the
+    layout local search of session 3 30,245 against 28,171 (7.2 %); now 28,815-28,819
+    against 28,303-28,414 (1.4-1.8 %), in 6.5 s."""
     t0 = time.perf_counter()
     horizon = max((len(so.demand_rps) for so in serving_options), default=0)
     exact = serving_exact.solve(serving_options, weights, priority=priority)
@@ -112,23 +116,33 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
 def _with_pools(serving_options, capacity: Capacity, weights: Weights, priority: int,
                 pools: tuple, exact, start: list[ServingPlacement], t0: float,
                 time_limit_s: float, workers: int) -> SlotsResult:
-    """With MIG pools: the bound by Lagrangian pricing of the slices (planner/mig_bound.py),
-    layouts by local search (planner/mig_fill.py) from the whole-GPU start, then the
-    CP-SAT window model from there while time is left and the model is small enough."""
+    """With MIG pools: the workloads that can use a profile by column generation
+    (planner/mig_master.py) and price and fix (planner/mig_round.py) on what the others'
+    whole-GPU replicas leave, then the CP-SAT window model from there while time is left
+    and the model is small enough. The start stands where that is not better."""
     horizon = max(len(so.demand_rps) for so in serving_options)
     window = range(horizon)
-    bound = mig_bound.tighten(serving_options, weights, priority=priority, pools=pools,
-                              exact=exact, deadline=t0 + BOUND_SHARE * time_limit_s,
-                              first_by=t0 + time_limit_s)
-    log.debug("serving: Lagrangian bound %.1f, %.1f s", bound, time.perf_counter() - t0)
+    users = [s for s, so in enumerate(serving_options)
+             if any(o.profile is not None for o in so.options)]
+    mine = set(users)
+    fixed = [p for p in start if p.workload not in mine]
     size = sum(len(so.options) * int((so.demand_rps > 0).sum()) for so in serving_options)
     polish = size <= WINDOW_MAX_REPLICA_VARS
-    placements, layouts = mig_fill.improve(
-        serving_options, capacity, weights, priority=priority, pools=pools,
-        placements=start, wanted=exact.share_placements,
-        deadline=t0 + (LAYOUT_SHARE if polish else 1.0) * time_limit_s)
+    ledger = Ledger(capacity)
+    for p in fixed:
+        ledger.take(p.option.resources, p.slot, 1, p.replicas * p.option.gpus_per_replica)
+    try:
+        placements, layouts, bound = _by_master(serving_options, weights, priority, pools,
+                                                exact, start, users, ledger, t0,
+                                                time_limit_s, polish, workers)
+    except mig_master.MasterError as e:  # the start stands
+        log.warning("serving: the MIG master LP failed (%s); whole-GPU replicas only", e)
+        placements, layouts, bound = list(start), {}, exact.bound
     objective = (objective_of(serving_options, placements, weights, priority)
                  + mig_pools.value(pools, layouts, weights, window))
+    start_value = objective_of(serving_options, start, weights, priority)
+    if start_value <= objective:
+        placements, layouts, objective = list(start), {}, start_value
     log.debug("serving: MIG layouts %s, value %.1f, %.1f s",
               {f"{c}/{a}": sum(k.values()) for (c, a), k in layouts.items()}, objective,
               time.perf_counter() - t0)
@@ -143,6 +157,43 @@ def _with_pools(serving_options, capacity: Capacity, weights: Weights, priority:
             placements, layouts, objective = replicas, joint_layouts, value
     return SlotsResult(placements=tuple(placements), layouts=layouts, objective=objective,
                        bound=bound, wall_s=time.perf_counter() - t0)
+
+
+def _by_master(serving_options, weights: Weights, priority: int, pools: tuple, exact,
+               start: list[ServingPlacement], users: list[int], ledger: Ledger, t0: float,
+               time_limit_s: float, polish: bool, workers: int
+               ) -> tuple[list[ServingPlacement], dict, float]:
+    """(placements, layouts, bound): ``users`` by the master, the others' start kept."""
+    horizon = max(len(so.demand_rps) for so in serving_options)
+    mine = set(users)
+    master = mig_master.Master(serving_options, users, weights, priority, pools, ledger,
+                               horizon, threads=workers)
+    counts = {s: np.zeros((horizon, len(serving_options[s].options)), dtype=np.int64)
+              for s in users}
+    index = {id(o): i for s in users for i, o in enumerate(serving_options[s].options)}
+    for placements in (start, exact.share_placements):
+        for rows in counts.values():
+            rows[:] = 0
+        for p in placements:
+            if p.workload in mine:
+                counts[p.workload][p.slot, index[id(p.option)]] += p.replicas
+        for s, rows in counts.items():
+            master.add(s, np.nonzero(rows.any(axis=1))[0], rows)
+    others = {s: float(exact.bound_by_workload[s]) for s in range(len(serving_options))
+              if s not in mine and serving_options[s].options}
+    bound, rounds = mig_master.generate(master, weights, others,
+                                        deadline=t0 + MASTER_SHARE * time_limit_s)
+    bound = max(exact.bound, bound)
+    log.debug("serving: master %d columns, %d rounds, bound %.1f, %.1f s",
+              len(master.columns), rounds, bound, time.perf_counter() - t0)
+    chosen, layouts = mig_round.plan(
+        master, deadline=t0 + (LAYOUT_SHARE if polish else 1.0) * time_limit_s)
+    placements = [p for p in start if p.workload not in mine] + [
+        ServingPlacement(option=serving_options[s].options[i], slot=t, replicas=int(r))
+        for pair, col in chosen.items()
+        for s, t in (master.pairs[pair],)
+        for i, r in zip(col.options, col.replicas, strict=True)]
+    return placements, layouts, bound
 
 
 def _solve_group(serving_options, capacity: Capacity, weights: Weights, priority: int,

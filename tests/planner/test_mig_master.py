@@ -1,0 +1,127 @@
+"""Serving with MIG pools by column generation: columns priced as the plan counts them, a
+bound below the optimum, and a rounded plan within capacity and the layouts' slices."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from planner import mig_master, mig_pools, mig_round, serving_exact, serving_model, serving_solve
+from planner.capacity import Capacity, Ledger
+from planner.domain import Objective
+from planner.objective import weights
+from planner.serving_model import ServingPlacement
+from tests.planner.test_serving_exact import _generated
+
+W = weights(Objective.BALANCED, 200.0)
+
+
+def _master(so, pools, capacity):
+    users = [s for s, x in enumerate(so) if any(o.profile is not None for o in x.options)]
+    exact = serving_exact.solve(so, W)
+    start = serving_exact.fit(so, exact.placements, Ledger(capacity), W)
+    ledger = Ledger(capacity)
+    for p in start:
+        if p.workload not in users:
+            ledger.take(p.option.resources, p.slot, 1, p.replicas * p.option.gpus_per_replica)
+    horizon = len(so[0].demand_rps)
+    master = mig_master.Master(so, users, W, 0, pools, ledger, horizon)
+    for placements in (start, exact.share_placements):  # as serving_solve does
+        for s in users:
+            rows = np.zeros((horizon, len(so[s].options)), dtype=np.int64)
+            for p in placements:
+                if p.workload == s:
+                    rows[p.slot, next(i for i, o in enumerate(so[s].options)
+                                      if o is p.option)] += p.replicas
+            master.add(s, np.nonzero(rows.any(axis=1))[0], rows)
+    others = {s: float(exact.bound_by_workload[s]) for s in range(len(so))
+              if s not in users and so[s].options}
+    return master, exact, others
+
+
+def test_a_column_costs_what_the_plan_counts():
+    so, pools = _generated()
+    capacity = Capacity(base={r: 10**6 for x in so for o in x.options for r in o.resources})
+    master, _, _ = _master(so, pools, capacity)
+    rng = np.random.default_rng(0)
+    for s in master.users[:10]:
+        horizon = len(so[s].demand_rps)
+        rows = rng.integers(0, 3, size=(horizon, len(so[s].options)))
+        slots = np.nonzero(master.data(s).arrays.demand > 0)[0]
+        master.add(s, slots, rows)
+        for t in slots:
+            col = master.columns[master.index(s, int(t), rows[t])]
+            mine = [ServingPlacement(option=so[s].options[i], slot=int(t), replicas=int(r))
+                    for i, r in zip(col.options, col.replicas, strict=True)]
+            # the plan's own count: replica scores and the shortfall of (S1)-(S3)
+            short = serving_model.shortfall_milli(so[s], mine, slots=[int(t)])[0]
+            counted = (sum(int(serving_model.replica_scores(p.option, W)[t]) * p.replicas
+                           for p in mine)
+                       + serving_model.penalty_per_milli(so[s], W) * short)
+            assert col.cost == counted
+
+
+def test_the_bound_lies_between_the_exact_bound_and_every_plan_found():
+    so, pools = _generated(30)
+    capacity = Capacity(base={r: 6 for x in so for o in x.options for r in o.resources})
+    master, exact, others = _master(so, pools, capacity)
+    bound, rounds = mig_master.generate(master, W, others, time.perf_counter() + 30)
+    assert rounds >= 1
+    assert bound >= exact.bound - 1e-6
+    horizon = range(len(so[0].demand_rps))
+    # CP-SAT on one model of the whole serving problem (it does not prove its optimum
+    # here: its own bound stays far below), and the rounded plan
+    start = serving_exact.fit(so, exact.placements, Ledger(capacity), W)
+    found, replicas, layouts, _ = serving_solve._solve_group(
+        so, capacity, W, 0, horizon, pools, start, {}, 10.0, 2, drain=True)
+    assert found
+    chosen, ours = mig_round.plan(master, time.perf_counter() + 10)
+    mine = [ServingPlacement(option=so[s].options[i], slot=t, replicas=int(r))
+            for pair, col in chosen.items() for s, t in (master.pairs[pair],)
+            for i, r in zip(col.options, col.replicas, strict=True)]
+    mine += [p for p in start if p.workload not in master.users]
+    for plan, lay in ((replicas, layouts), (mine, ours)):
+        value = serving_model.objective_of(so, plan, W) + mig_pools.value(pools, lay, W, horizon)
+        assert bound <= value + 1e-6
+
+
+def test_the_rounded_plan_keeps_to_capacity_and_slices():
+    so, pools = _generated()
+    capacity = Capacity(base={r: 4 for x in so for o in x.options for r in o.resources})
+    result = serving_solve.solve_slots(so, capacity, W, priority=0, time_limit_s=10,
+                                       workers=1, pools=pools)
+    assert result.layouts, "no MIG layout chosen: the test checks nothing"
+    horizon = len(so[0].demand_rps)
+    used: dict = {}
+    for key, gpus in mig_pools.reserved(result.layouts, range(horizon)).items():
+        used[key] = used.get(key, 0) + gpus
+    slices: dict = {}
+    for p in result.placements:
+        for r in p.option.resources if p.option.profile is None else ():
+            used[(r, p.slot)] = used.get((r, p.slot), 0) + p.replicas * p.option.gpus_per_replica
+        if p.option.profile is not None:
+            key = (p.option.resource, p.option.profile.name, p.slot)
+            slices[key] = slices.get(key, 0) + p.replicas
+    assert all(g <= capacity.at(r, t) for (r, t), g in used.items())
+    for (resource, profile, _), n in slices.items():
+        pool = next(x for x in pools if x.resource == resource)
+        supply = sum(gpus * next(lay for lay in pool.layouts
+                                 if mig_pools.key_of(lay) == key).counts().get(profile, 0)
+                     for key, gpus in result.layouts.get(resource, {}).items())
+        assert n <= supply
+    assert result.objective >= result.bound - 1e-6
+    value = (serving_model.objective_of(so, list(result.placements), W)
+             + mig_pools.value(pools, result.layouts, W, range(horizon)))
+    assert abs(value - result.objective) < 1e-6
+
+
+def test_rounded_layouts_stay_within_the_gpus_left():
+    so, pools = _generated()
+    capacity = Capacity(base={r: 3 for x in so for o in x.options for r in o.resources})
+    master, _, others = _master(so, pools, capacity)
+    mig_master.generate(master, W, others, time.perf_counter() + 10)
+    x = master.values()
+    layouts = mig_round.layouts_of(master, x[:len(master.layout_columns)])
+    for j, by_layout in layouts.items():
+        assert sum(by_layout.values()) <= min(master.pools[j].gpus, master.left[j].min())
