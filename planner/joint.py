@@ -68,7 +68,7 @@ TRAINING_SHARE = 0.4
 SERVING_SHARE = 0.3
 # Without the polish (a serving block too large for it) serving takes this share and
 # training the rest. Measured at 10,000 workloads, 60 s: the exact searches and their fit
-# take ~8 s and the MIG layout search ~20 s to pass every pool (serving -8.5 %).
+# take ~6 s, the MIG column generation 1-3 rounds (~7 s) and the layouts and slots ~7 s.
 SERVING_SHARE_ALONE = 0.45
 POLISH_MIN_S = 1.0
 # Up to this many training literals the polish keeps them all, so its CP-SAT bound is

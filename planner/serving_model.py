@@ -16,7 +16,8 @@ live traffic comes first.
 
 Decomposition (planner/joint.py): serving is planned first and alone
 (planner/serving_solve.py: exact per-(workload, slot) searches, then per-slot CP-SAT models
-or, with MIG pools, layout search); training is then planned on what the replicas leave, and
+or, with MIG pools, column generation and price and fix: planner/mig_master.py,
+planner/mig_round.py); training is then planned on what the replicas leave, and
 where the serving block is small both are polished together in the model of
 planner/model.py, which takes this block too.
 
