@@ -15,17 +15,22 @@ columns come from the exact per-(workload, slot) searches of planner/serving_exa
 with each slice priced at ``lambda`` and each whole GPU at ``mu``: the pair's best column at
 those prices. A pricing round adds every pair's best column not already in the master.
 
-Bound. For any ``lambda >= 0`` (capacity dropped, ``mu = 0``), the sum of the pairs' search
-values at ``lambda``, the other workloads' exact values, and each pool's least layout term
-(``gpus x min(0, min_L (K + drain - sum_q count_L(q) sum_t lambda_qt))``, the first
-``current_L`` GPUs of a layout without drain) is a lower bound of serving (Lagrangian
-relaxation of the slice rows; searches that run out of nodes count their LP bound). The
-master's duals are the ``lambda`` tried: at convergence, the best such bound there is.
+Bound (:meth:`Master.bound`). For any slice prices ``lambda >= 0`` and GPU prices
+``mu >= 0`` on the full capacity ``C_rt`` (the rows of the other workloads' resources
+included, those workloads searched again where ``mu`` touches them), the sum of every
+workload's search values at those prices, ``- sum mu_rt C_rt``, and each pool's least
+layout term (at most its GPUs, each costing ``K + sum_t mu_t - sum_q count_L(q) sum_t
+lambda_qt``, plus the drain beyond the layout the pool runs now) is a lower bound of
+serving: the Lagrangian relaxation of the slice and capacity rows. Searches that run out
+of nodes count their LP bound and prices are floored, so every term errs low. The bound
+reported is the best over the prices tried (:func:`generate`); the master's own duals
+alone can give a weak one (its capacity rows hold the other workloads fixed).
 
-Measured (diagnostic on the benchmark instances, 2 cores): 1,000 workloads (123 users, 15
-pools) converge in ~12 rounds of 0.3 s to a master of 28,216 score units; 10,000 workloads
-(1,238 users) to 280,184 in ~8 rounds of 2-4 s. The old Lagrangian step bound was 28,174
-and 280,129; the plans rounded from the master (planner/mig_round.py) are what changed.
+Measured (``benchmarks/planner_scale.py``, 2 cores): 1,000 workloads (123 users, 15
+pools) converge in ~15 rounds of ~0.25 s, bound 28,409 score units (the share-price
+Lagrangian step it replaced: 28,171); 10,000 workloads (1,238 users) get 1-3 rounds of
+2-4 s within the 60-s plan, bound 281,393 (before: 280,129); run to convergence (~9
+rounds, ~25 s) 282,452.
 """
 
 from __future__ import annotations
@@ -47,10 +52,11 @@ from planner.serving_exact import Arrays, lower_values, share_scores
 from planner.serving_model import replica_scores
 
 INF = highspy.kHighsInf
-# Relative gain of the master below which column generation stops.
-CONVERGED = 1e-5
+# Reduced cost (score units) below which a column still improves the master.
+REDUCED_COST = 1e-6
 # Weight of the best prices so far in each round's prices (see :func:`generate`).
 SMOOTHING = 0.7
+CHECK_EVERY = 3
 
 
 class MasterError(RuntimeError):
@@ -103,8 +109,9 @@ class Master:
         for s in users:
             for o in serving_options[s].options:
                 if o.profile is not None:
-                    if o.resource in pool_of:
-                        self.keys.setdefault((o.resource, o.profile.name), len(self.keys))
+                    if o.resource not in pool_of:  # a free slice would break the bound
+                        raise ValueError(f"MIG option of workload {s} on {o.resource}: no pool")
+                    self.keys.setdefault((o.resource, o.profile.name), len(self.keys))
                 else:
                     for r in o.resources:
                         self.resources.setdefault(r, len(self.resources))
@@ -157,6 +164,7 @@ class Master:
         self.columns: list[Column] = []
         self._seen: dict[tuple[int, bytes], int] = {}  # -> index in columns
         self._pending: list[tuple[int, int, dict, dict]] = []
+        self.pair_duals: np.ndarray | None = None  # of the last solve
 
     def data(self, s: int) -> _Service:
         """Workload s's arrays, scores and rows (resources outside the master: none)."""
@@ -218,6 +226,20 @@ class Master:
             new += 1
         return new
 
+    def add_plan(self, placements) -> None:
+        """Columns of a plan's replicas (ServingPlacements) for every user pair, a pair
+        the plan leaves without replicas included: a plan that fits keeps the master
+        feasible."""
+        index = {id(o): i for s in self.users
+                 for i, o in enumerate(self.serving_options[s].options)}
+        counts = {s: np.zeros((self.horizon, len(self.serving_options[s].options)),
+                              dtype=np.int64) for s in self.users}
+        for p in placements:
+            if p.workload in counts:
+                counts[p.workload][p.slot, index[id(p.option)]] += p.replicas
+        for s, rows in counts.items():
+            self.add(s, np.nonzero(self.data(s).arrays.demand > 0)[0], rows)
+
     def _flush(self) -> None:
         """The columns added since the last call, into the LP in one call."""
         if not self._pending:
@@ -246,16 +268,23 @@ class Master:
         return self._seen[(self.pair_of[(s, t)], counts.tobytes())]
 
     def price(self, slice_price: np.ndarray, gpu_price: np.ndarray | None
-              ) -> tuple[int, float]:
+              ) -> tuple[int, float, int]:
         """Every user's best replicas in every slot at these prices (score units per slice
         by key x slot; per GPU by resource x slot, None: 0), their columns added; returns
-        (columns added, sum of the search values in score units)."""
-        added, total = 0, 0.0
+        (columns added, sum of the search values in score units, pairs whose best column
+        has a negative reduced cost against the last solve's pair duals: 0 at the
+        master's own prices means the master is optimal over all columns)."""
+        added, total, negative = 0, 0.0, 0
+        duals = self.pair_duals
         for s, (values, counts) in zip(self.users, self._map(
                 lambda s: self._search(s, slice_price, gpu_price), self.users), strict=True):
             total += float(values.sum()) / SCALE
-            added += self.add(s, np.nonzero(self.data(s).arrays.demand > 0)[0], counts)
-        return added, total
+            slots = np.nonzero(self.data(s).arrays.demand > 0)[0]
+            added += self.add(s, slots, counts)
+            if duals is not None and len(duals):
+                pairs = [self.pair_of[(s, int(t))] for t in slots]
+                negative += int((values[slots] / SCALE - duals[pairs] < -REDUCED_COST).sum())
+        return added, total, negative
 
     def _map(self, fn, items: list) -> list:
         """``fn`` over ``items`` on :attr:`threads` threads (the searches release the GIL)."""
@@ -304,12 +333,14 @@ class Master:
         self.h.run()
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kModelEmpty:  # no pair has demand
+            self.pair_duals = np.zeros(0)
             return (0.0, np.zeros((len(self.keys), self.horizon)),
                     np.zeros((len(self.resources), self.horizon)))
         if status != highspy.HighsModelStatus.kOptimal:
             raise MasterError(self.h.modelStatusToString(self.h.getModelStatus()))
         duals = np.asarray(self.h.getSolution().row_dual)
         horizon = self.horizon
+        self.pair_duals = duals[:self.slice_row0]
         slices = np.maximum(0.0, -duals[self.slice_row0:self.cap_row0])
         gpus = np.maximum(0.0, -duals[self.cap_row0:])
         return (float(self.h.getInfo().objective_function_value),
@@ -358,7 +389,8 @@ class Master:
                 offers.append(((self.window[j] + held) / SCALE - earns, current))
                 offers.append(((self.window[j] + held + self.drain[j]) / SCALE - earns,
                                pool.gpus))
-            room = pool.gpus
+            # a pool's GPUs hold every hour: at most what its cluster has in the least one
+            room = int(min(pool.gpus, self.capacity[j].min(initial=pool.gpus)))
             for cost, upper in sorted(offers):
                 if cost >= 0 or room <= 0:
                     break
@@ -378,7 +410,7 @@ def share_prices(master: Master, weights: Weights) -> np.ndarray:
         for i, k in d.mig:
             row = share_scores(options[i], weights)[:master.horizon] - d.scores[i]
             price[k] = np.minimum(price[k], row / SCALE)
-    return np.where(np.isfinite(price), price, 0.0)
+    return np.maximum(0.0, np.where(np.isfinite(price), price, 0.0))  # lambda >= 0
 
 
 def tight(master: Master, price: np.ndarray) -> np.ndarray:
@@ -402,41 +434,41 @@ def generate(master: Master, weights: Weights, others: dict[int, float], deadlin
     """Columns until the master stops improving or ``deadline``; the master is left
     solved. ``others``: the other workloads' exact values (score units). The caller adds
     the columns of the share prices (``serving_exact``'s share optimum, whose bound it
-    has); the first round prices at them made tight (:func:`tight`). Returns (the best
-    Lagrangian bound of serving, score units; pricing rounds).
+    has); the first round prices slices at them made tight (:func:`tight`). Returns (the
+    best Lagrangian bound of serving, -inf before a round, score units; pricing rounds).
 
     Prices are smoothed (Wentges 1997): each round prices at ``SMOOTHING`` x the prices of
     the best bound so far + the rest x the master's duals. The master's own duals swing
     far in the first rounds (measured at 10,000 workloads: their bounds were 134k, 210k,
-    262k, 274k against 280k at the share prices, first above it after ~7 rounds). The
-    first round prices slices as the share prices made tight and GPUs at the master's
-    duals (at 10,000 workloads: 281.4k, where the share prices alone give 280.1k). A
-    smoothed round that adds no column is followed by one at the master's duals, and the
-    master has converged when that adds none either."""
-    price = tight(master, share_prices(master, weights))
-    _, value = master.price(price, None)
-    best, best_at = master.bound(value, price, None, others), (price, None)
-    last, rounds, smooth = np.inf, 0, SMOOTHING
-    value, slices, gpus = master.solve()
-    while time.perf_counter() < deadline:
+    262k, 274k against 280k at the tight share prices, first above it after ~7 rounds).
+    The first round prices slices at the tight share prices and GPUs at the master's
+    duals (at 10,000 workloads: 281.4k, where the tight share prices alone give 280.1k). Every
+    ``CHECK_EVERY``-th round, and after a round that added nothing, prices at the
+    master's own duals: the master has converged when no pair's best column has a
+    negative reduced cost there (a flat LP value is stalling, not convergence). A round
+    starts only if the last one's duration still fits before ``deadline``."""
+    best, best_at = -np.inf, (tight(master, share_prices(master, weights)), None)
+    rounds, smooth, round_s = 0, SMOOTHING, 0.0
+    _, slices, gpus = master.solve()
+    while time.perf_counter() + round_s < deadline:
+        began = time.perf_counter()
         if rounds == 0:  # the best slice prices, the master's GPU prices
             at_slices, at_gpus = best_at[0], gpus
         else:
             centre = 0.0 if best_at[1] is None else best_at[1]
             at_slices = smooth * best_at[0] + (1 - smooth) * slices
             at_gpus = smooth * centre + (1 - smooth) * gpus
-        added, priced = master.price(at_slices, at_gpus)
+        added, priced, negative = master.price(at_slices, at_gpus)
         bound = master.bound(priced, at_slices, at_gpus, others)
         if bound > best:
             best, best_at = bound, (at_slices, at_gpus)
         rounds += 1
-        if added == 0:
-            if smooth == 0:
-                break
-            smooth = 0.0  # mispriced: the master's own duals next
-            continue
-        smooth = SMOOTHING
-        last, (value, slices, gpus) = value, master.solve()
-        if last - value <= CONVERGED * abs(value):
-            break
+        if smooth == 0 and (negative == 0 or added == 0):
+            break  # no new column prices out at the master's own duals: converged
+        # every CHECK_EVERY-th round, and after one that added nothing, at the master's
+        # own duals: the convergence test (a smoothed round can misprice)
+        smooth = 0.0 if added == 0 or rounds % CHECK_EVERY == 0 else SMOOTHING
+        if added:
+            _, slices, gpus = master.solve()
+        round_s = time.perf_counter() - began
     return best, rounds

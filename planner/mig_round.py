@@ -1,18 +1,18 @@
 r"""A serving plan with MIG layouts from the master LP of planner/mig_master.py.
 
-Price and fix: the layouts are the master's GPUs per (pool, layout) rounded to the
-nearest whole GPU (fewer where the capacity the other workloads left would be exceeded);
-with the layouts fixed the slots share nothing, so each slot is one small integer
-program over the columns the master generated for its pairs:
+Price and fix: the layouts are fixed to whole GPUs one at a time on the master LP (a
+dive, :func:`dive`), any left fractional at its deadline rounded to the nearest whole GPU
+(fewer where the capacity the other workloads left would be exceeded); with the layouts
+fixed the slots share nothing, so each slot is one small integer program over the
+columns the master generated for its pairs:
 
     min sum_c cost_c x_c   s.t.  one column per pair; slices of each profile within what
                                  the layouts supply; whole GPUs within what is left;
                                  x binary
 
 solved by HiGHS from a start that takes, pair by pair, the column the LP used most that
-still fits, else the pair's best replicas on what is left (searched exactly), else the
-cheapest column that fits (no replicas at all, unserved, always does); within an equal
-share of the time left; the better of the two stands.
+still fits, else the pair's best replicas on what is left (searched exactly; no replicas
+at worst), within an equal share of the time left; the better of the two stands.
 
 Measured (serving alone, benchmark instances, ``benchmarks/planner_scale.py``): 1,000
 workloads, 10 s: the layouts dived in 0.4 s, the slots in 0.5 s, 28,666 against the
@@ -84,19 +84,22 @@ def dive(master: Master, deadline: float) -> int:
         tries = [low, low + 1] if part <= 0.5 else [low + 1, low]
         both = TIE_LOW <= part <= 1 - TIE_LOW
         best: tuple[float, int] | None = None
+        solved = None  # the GPUs the LP was last solved at, if that solve succeeded
         for gpus in tries if both else tries[:1]:
             master.fix_layout(*jk, gpus)
             try:
                 value, _, _ = master.solve()
             except MasterError:
+                solved = None
                 continue
+            solved = gpus
             if best is None or value < best[0] - 1e-9:
                 best = (value, gpus)
-        if best is None:  # neither fits the capacity left: the layout stays free
-            master.fix_layout(*jk, None)
-        else:
-            master.fix_layout(*jk, best[1])
-        master.solve()
+        if best is None or solved != best[1]:
+            # neither fits the capacity left (the layout stays free), or the better try
+            # was not the last one
+            master.fix_layout(*jk, None if best is None else best[1])
+            master.solve()
         fixed.add(jk)
     return len(fixed)
 
@@ -133,9 +136,7 @@ def plan(master: Master, deadline: float) -> tuple[dict[int, Column], dict]:
     for n, t in enumerate(slots):
         seconds = (deadline - time.perf_counter()) / (len(slots) - n)
         chosen.update(_slot(master, by_slot[t], weight, supply[:, t], room[:, t], seconds))
-    unserved = sum(1 for pair, col in chosen.items()
-                   if len(col.options) == 0 and master.data(master.pairs[pair][0]).arrays.demand[
-                       master.pairs[pair][1]] > 0)
+    unserved = sum(1 for col in chosen.values() if len(col.options) == 0)
     log.debug("serving: layouts dived %d in %.1f s, slots %.1f s, %d pairs without replicas",
               fixed, t1 - t0, time.perf_counter() - t1, unserved)
     return chosen, layouts
@@ -162,16 +163,8 @@ def _slot(master: Master, candidates: list[int], weight: np.ndarray, supply: np.
         pick = next((c for c in used if _fits(columns[c], slices, gpus)), None)
         if pick is None:
             pick = _search_left(master, pair, slices, gpus)
-            if pick is not None and pick not in by_pair[pair]:
+            if pick not in by_pair[pair]:
                 by_pair[pair].append(pick)
-        if pick is None:  # the column of no replicas always fits
-            s, t = master.pairs[pair]
-            none = np.zeros((t + 1, len(master.serving_options[s].options)), dtype=np.int64)
-            master.add(s, np.asarray([t]), none)
-            if master.index(s, t, none[t]) not in by_pair[pair]:
-                by_pair[pair].append(master.index(s, t, none[t]))
-            pick = min((c for c in by_pair[pair] if _fits(columns[c], slices, gpus)),
-                       key=lambda c: columns[c].cost)
         col = columns[pick]
         for k, v in col.slices.items():
             slices[k] -= v
@@ -185,12 +178,11 @@ def _slot(master: Master, candidates: list[int], weight: np.ndarray, supply: np.
     return {pair: columns[c] for pair, c in picked.items()}
 
 
-def _search_left(master: Master, pair: int, slices: np.ndarray, gpus: np.ndarray
-                 ) -> int | None:
+def _search_left(master: Master, pair: int, slices: np.ndarray, gpus: np.ndarray) -> int:
     """The pair's best replicas within the slices and GPUs left, as a column of the
     master (its index). Each option is capped at what is left of its resources; where
     options sharing a resource overfill it together, the search runs again with each
-    option capped at an equal share of it. None if that overfills too."""
+    option capped at an equal share of it, which always fits (no replicas at worst)."""
     from planner.serving_search import search_capped
 
     s, t = master.pairs[pair]
@@ -215,7 +207,7 @@ def _search_left(master: Master, pair: int, slices: np.ndarray, gpus: np.ndarray
         c = master.index(s, t, counts[t])
         if _fits(master.columns[c], slices, gpus):
             return c
-    return None
+    raise AssertionError("equal shares of what is left overfilled it")  # cannot happen
 
 
 def _solve(master: Master, by_pair: dict[int, list[int]], start: dict[int, int],
@@ -253,7 +245,7 @@ def _solve(master: Master, by_pair: dict[int, list[int]], start: dict[int, int],
     sol.col_value = [1.0 if start.get(columns[c].pair) == c else 0.0 for c in order]
     h.setSolution(sol)
     h.run()
-    if h.getInfo().primal_solution_status != 2:  # no feasible solution
+    if h.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
         return None
     value = np.asarray(h.getSolution().col_value)
     out = {columns[c].pair: c for c, v in zip(order, value, strict=True) if v > 0.5}

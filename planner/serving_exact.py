@@ -199,8 +199,8 @@ def search_left(so: ServingOptions, a: Arrays, cost: np.ndarray, ledger: Ledger,
                 ) -> list[ServingPlacement]:
     """One workload's best replicas in ``slots`` (default: every slot) on what ``ledger``
     has left, searched exactly, on whole-GPU options capped at the GPUs their resources
-    have free (MIG options need a pool: planner/mig_round.py). A slot whose options sharing a resource overfill it goes to
-    the greedy. ``scores`` are :func:`planner.serving_model.replica_scores` (a MIG replica
+    have free (MIG options need a pool: planner/mig_round.py). A slot whose options
+    sharing a resource overfill it goes to the greedy. ``scores`` are :func:`planner.serving_model.replica_scores` (a MIG replica
     pays no GPU: its pool does), ``cost`` the same stacked (options x slots). The ledger
     is left as it was: the caller takes the replicas' GPUs."""
     from planner.serving_search import search_capped

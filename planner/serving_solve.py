@@ -11,8 +11,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-import numpy as np
-
 from planner import mig_master, mig_pools, mig_round, serving_exact
 from planner.capacity import Capacity, Ledger, Resource
 from planner.objective import Weights, from_int
@@ -167,17 +165,8 @@ def _by_master(serving_options, weights: Weights, priority: int, pools: tuple, e
     mine = set(users)
     master = mig_master.Master(serving_options, users, weights, priority, pools, ledger,
                                horizon, threads=workers)
-    counts = {s: np.zeros((horizon, len(serving_options[s].options)), dtype=np.int64)
-              for s in users}
-    index = {id(o): i for s in users for i, o in enumerate(serving_options[s].options)}
-    for placements in (start, exact.share_placements):
-        for rows in counts.values():
-            rows[:] = 0
-        for p in placements:
-            if p.workload in mine:
-                counts[p.workload][p.slot, index[id(p.option)]] += p.replicas
-        for s, rows in counts.items():
-            master.add(s, np.nonzero(rows.any(axis=1))[0], rows)
+    master.add_plan(start)  # fits the capacity: the master is feasible
+    master.add_plan(exact.share_placements)
     others = {s: float(exact.bound_by_workload[s]) for s in range(len(serving_options))
               if s not in mine and serving_options[s].options}
     bound, rounds = mig_master.generate(master, weights, others,

@@ -27,14 +27,8 @@ def _master(so, pools, capacity):
             ledger.take(p.option.resources, p.slot, 1, p.replicas * p.option.gpus_per_replica)
     horizon = len(so[0].demand_rps)
     master = mig_master.Master(so, users, W, 0, pools, ledger, horizon)
-    for placements in (start, exact.share_placements):  # as serving_solve does
-        for s in users:
-            rows = np.zeros((horizon, len(so[s].options)), dtype=np.int64)
-            for p in placements:
-                if p.workload == s:
-                    rows[p.slot, next(i for i, o in enumerate(so[s].options)
-                                      if o is p.option)] += p.replicas
-            master.add(s, np.nonzero(rows.any(axis=1))[0], rows)
+    master.add_plan(start)  # as serving_solve does
+    master.add_plan(exact.share_placements)
     others = {s: float(exact.bound_by_workload[s]) for s in range(len(so))
               if s not in users and so[s].options}
     return master, exact, others
@@ -125,3 +119,50 @@ def test_rounded_layouts_stay_within_the_gpus_left():
     layouts = mig_round.layouts_of(master, x[:len(master.layout_columns)])
     for j, by_layout in layouts.items():
         assert sum(by_layout.values()) <= min(master.pools[j].gpus, master.left[j].min())
+
+
+def test_a_pool_with_no_gpus_left_keeps_the_master_feasible():
+    # every pool's cluster full, 1 GPU elsewhere: the start leaves pairs unserved, and
+    # their unserved columns keep the master feasible (it was infeasible without them)
+    so, pools = _generated()
+    pooled = {pool.resource for pool in pools}
+    capacity = Capacity(base={r: 0 if r in pooled else 1
+                              for x in so for o in x.options for r in o.resources})
+    master, exact, others = _master(so, pools, capacity)
+    bound, rounds = mig_master.generate(master, W, others, time.perf_counter() + 10)
+    assert rounds >= 1 and bound >= exact.bound - 1e-6
+    chosen, layouts = mig_round.plan(master, time.perf_counter() + 10)
+    assert layouts == {}  # no GPU to partition
+    assert len(chosen) == len(master.pairs)
+
+
+def test_the_bound_at_any_prices_lies_below_a_plan():
+    so, pools = _generated()
+    capacity = Capacity(base={r: 3 for x in so for o in x.options for r in o.resources})
+    result = serving_solve.solve_slots(so, capacity, W, priority=0, time_limit_s=5,
+                                       workers=1, pools=pools)
+    master, _, others = _master(so, pools, capacity)
+    rng = np.random.default_rng(1)
+    for _ in range(8):
+        slices = rng.exponential(0.5, size=(len(master.keys), master.horizon))
+        gpus = rng.exponential(0.5, size=(len(master.resources), master.horizon))
+        gpus[rng.random(gpus.shape) < 0.7] = 0.0
+        _, value, _ = master.price(slices, gpus)
+        assert master.bound(value, slices, gpus, others) <= result.objective + 1e-6
+
+
+def test_a_dive_leaves_whole_layouts_and_a_layout_can_be_freed_again():
+    so, pools = _generated()
+    capacity = Capacity(base={r: 8 for x in so for o in x.options for r in o.resources})
+    master, _, others = _master(so, pools, capacity)
+    mig_master.generate(master, W, others, time.perf_counter() + 10)
+    free_value, _, _ = master.solve()
+    mig_round.dive(master, time.perf_counter() + 30)
+    gpus = master.layout_gpus()
+    assert all(abs(v - round(v)) < 1e-6 for v in gpus.values())
+    dived, _, _ = master.solve()
+    assert dived >= free_value - 1e-6  # fixing layouts only restricts the LP
+    for j, k in gpus:
+        master.fix_layout(j, k, None)
+    freed, _, _ = master.solve()
+    assert abs(freed - free_value) < 1e-6 * max(1.0, abs(free_value))
