@@ -137,9 +137,8 @@ class Master:
         n = len(resources) * horizon
         self.h.addRows(n, np.full(n, -INF), self.left.ravel(), 0, empty_i, empty_i, empty_f)
         self.layout_columns: list[LayoutColumn] = []
-        self.window = [float(pool.gpu_scores(weights)[:horizon].sum()) for pool in pools]
-        self.drain = [round(mig_pools.MIG_DRAIN_HOURS * float(pool.gpu_scores(weights).mean()))
-                      for pool in pools]
+        self.window = [float(pool.window_score(weights, range(horizon))) for pool in pools]
+        self.drain = [pool.drain_score(weights) for pool in pools]
         for j, pool in enumerate(pools):
             for k, lay in enumerate(pool.layouts):
                 rows, vals = [], []

@@ -83,6 +83,14 @@ class Pool:
         return np.rint((weights.usd * self.offer.usd_per_gpu_hour + weights.kg * kg)
                        * SCALE).astype(np.int64)
 
+    def window_score(self, weights: Weights, slots: range) -> int:
+        """Solver units of one GPU partitioned for ``slots``."""
+        return int(self.gpu_scores(weights)[slots.start:slots.stop].sum())
+
+    def drain_score(self, weights: Weights) -> int:
+        """Solver units of draining and re-partitioning one GPU (MIG_DRAIN_HOURS)."""
+        return round(MIG_DRAIN_HOURS * float(self.gpu_scores(weights).mean()))
+
 
 def key_of(layout: mig.Layout) -> LayoutKey:
     return tuple(sorted(layout.names))
@@ -154,9 +162,8 @@ def add_to_model(model, pools_: tuple[Pool, ...], replicas: list, weights: Weigh
             by_profile[(p.option.resource, p.option.profile.name, p.slot)].append(v)
     pv = PoolVars(n={})
     for pool in pools_:
-        scores = pool.gpu_scores(weights)
-        window = int(scores[slots.start:slots.stop].sum())
-        drain_cost = round(MIG_DRAIN_HOURS * float(scores.mean())) if drain else 0
+        window = pool.window_score(weights, slots)
+        drain_cost = pool.drain_score(weights) if drain else 0
         for lay in pool.layouts:
             key = key_of(lay)
             n = model.new_int_var(0, pool.gpus, f"mig_{pool.cluster}_{pool.accelerator}_{key}")
@@ -187,9 +194,8 @@ def value(pools_: tuple[Pool, ...], layouts: Layouts, weights: Weights, slots: r
     """Score units of these layouts over ``slots`` (drain cost included), as the model counts."""
     total = 0
     for pool in pools_:
-        scores = pool.gpu_scores(weights)
-        window = int(scores[slots.start:slots.stop].sum())
-        drain = round(MIG_DRAIN_HOURS * float(scores.mean()))
+        window = pool.window_score(weights, slots)
+        drain = pool.drain_score(weights)
         for key, gpus in layouts.get(pool.resource, {}).items():
             total += gpus * window + max(0, gpus - pool.current.get(key, 0)) * drain
     return total / SCALE
