@@ -53,8 +53,10 @@ log = logging.getLogger("gridshift.planner")
 # measured at 10,000 workloads (2,000 serving), explanations, unplaced reasons, baseline
 # totals and the checker took 5.5-7.2 s (0.55-0.72 ms per workload), and the solve ended
 # up to 1.2 s after its deadline (its last neighbourhood, totals); 0.7 ms covered both
-# until two runs of the MIG column generation ended at 60.2 and 61.5 s: 0.85 ms.
-AFTER_S_PER_WORKLOAD = 0.00085
+# until two runs of the MIG column generation ended at 60.2 and 61.5 s. At 1,000 the
+# phases took 0.8 s and the solve ended 0.2 s late (30.2 s against 30): a fixed tail too.
+AFTER_S_PER_WORKLOAD = 0.0008
+SOLVE_TAIL_S = 0.5
 MIN_SOLVE_S = 1.0
 
 
@@ -128,7 +130,8 @@ def plan(
                   time.perf_counter() - started)
         return out
 
-    after_s = AFTER_S_PER_WORKLOAD * (len(workload_options) + len(serving_options))
+    after_s = (SOLVE_TAIL_S
+               + AFTER_S_PER_WORKLOAD * (len(workload_options) + len(serving_options)))
     solve_s = max(MIN_SOLVE_S, time_limit_s - (t0 - started) - after_s)
     solution = joint.solve(workload_options, serving_options, capacity,
                            problem.horizon_hours + problem.lookahead_hours, w, hint=hint,
