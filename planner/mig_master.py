@@ -13,7 +13,8 @@ score ``cost_c`` (unserved demand at its penalty). The master LP is
 with x, n >= 0 (``K`` the window score of one partitioned GPU, planner/mig_pools.py). New
 columns come from the exact per-(workload, slot) searches of planner/serving_exact.py
 with each slice priced at ``lambda`` and each whole GPU at ``mu``: the pair's best column at
-those prices. A pricing round adds every pair's best column not already in the master.
+those prices. A pricing round adds every pair's best column not already in the master;
+planner/mig_prices.py chooses the prices, round by round.
 
 Bound (:meth:`Master.bound`). For any slice prices ``lambda >= 0`` and GPU prices
 ``mu >= 0`` on the full capacity ``C_rt`` (the rows of the other workloads' resources
@@ -23,7 +24,7 @@ layout term (at most its GPUs, each costing ``K + sum_t mu_t - sum_q count_L(q) 
 lambda_qt``, plus the drain beyond the layout the pool runs now) is a lower bound of
 serving: the Lagrangian relaxation of the slice and capacity rows. Searches that run out
 of nodes count their LP bound and prices are floored, so every term errs low. The bound
-reported is the best over the prices tried (:func:`generate`); the master's own duals
+reported is the best over the prices tried (planner/mig_prices.py); the master's own duals
 alone can give a weak one (its capacity rows hold the other workloads fixed).
 
 Measured (``benchmarks/planner_scale.py``, 2 cores): 1,000 workloads (123 users, 15
@@ -35,7 +36,6 @@ rounds, ~25 s) 282,452.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,15 +48,12 @@ from planner.capacity import Ledger
 from planner.lp import new_highs
 from planner.objective import SCALE, Weights
 from planner.serving import ServingOptions
-from planner.serving_exact import Arrays, lower_values, share_scores
+from planner.serving_exact import Arrays, lower_values
 from planner.serving_model import replica_scores
 
 INF = highspy.kHighsInf
 # Reduced cost (score units) below which a column still improves the master.
 REDUCED_COST = 1e-6
-# Weight of the best prices so far in each round's prices (see :func:`generate`).
-SMOOTHING = 0.7
-CHECK_EVERY = 3
 
 
 class MasterError(RuntimeError):
@@ -397,77 +394,3 @@ class Master:
                 total += cost * take
                 room -= take
         return total
-
-
-def share_prices(master: Master, weights: Weights) -> np.ndarray:
-    """Each slice at its profile's share of a GPU-hour (the least over the options that
-    use it), score units by key x slot: the prices behind ``serving_exact``'s bound."""
-    price = np.full((len(master.keys), master.horizon), np.inf)
-    for s in master.users:
-        options = master.serving_options[s].options
-        d = master.data(s)
-        for i, k in d.mig:
-            row = share_scores(options[i], weights)[:master.horizon] - d.scores[i]
-            price[k] = np.minimum(price[k], row / SCALE)
-    return np.maximum(0.0, np.where(np.isfinite(price), price, 0.0))  # lambda >= 0
-
-
-def tight(master: Master, price: np.ndarray) -> np.ndarray:
-    """``price`` scaled per pool so that its dearest layout earns exactly the window
-    score of a GPU: share prices spread a GPU's score over every hour, while slices are
-    wanted where demand is (+4.9 % of the bound on the 1,000-workload benchmark)."""
-    out = price.copy()
-    for j, pool in enumerate(master.pools):
-        rows = {q: master.keys[(pool.resource, q)] for lay in pool.layouts for q in lay.names
-                if (pool.resource, q) in master.keys}
-        worst = max((sum(n * float(price[rows[q]].sum()) for q, n in lay.counts().items()
-                         if q in rows) for lay in pool.layouts), default=0.0)
-        if worst > 0:
-            for k in set(rows.values()):
-                out[k] = price[k] * (master.window[j] / SCALE / worst)
-    return out
-
-
-def generate(master: Master, weights: Weights, others: dict[int, float], deadline: float
-             ) -> tuple[float, int]:
-    """Columns until the master stops improving or ``deadline``; the master is left
-    solved. ``others``: the other workloads' exact values (score units). The caller adds
-    the columns of the share prices (``serving_exact``'s share optimum, whose bound it
-    has); the first round prices slices at them made tight (:func:`tight`). Returns (the
-    best Lagrangian bound of serving, -inf before a round, score units; pricing rounds).
-
-    Prices are smoothed (Wentges 1997): each round prices at ``SMOOTHING`` x the prices of
-    the best bound so far + the rest x the master's duals. The master's own duals swing
-    far in the first rounds (measured at 10,000 workloads: their bounds were 134k, 210k,
-    262k, 274k against 280k at the tight share prices, first above it after ~7 rounds).
-    The first round prices slices at the tight share prices and GPUs at the master's
-    duals (at 10,000 workloads: 281.4k, where the tight share prices alone give 280.1k). Every
-    ``CHECK_EVERY``-th round, and after a round that added nothing, prices at the
-    master's own duals: the master has converged when no pair's best column has a
-    negative reduced cost there (a flat LP value is stalling, not convergence). A round
-    starts only if the last one's duration still fits before ``deadline``."""
-    best, best_at = -np.inf, (tight(master, share_prices(master, weights)), None)
-    rounds, smooth, round_s = 0, SMOOTHING, 0.0
-    _, slices, gpus = master.solve()
-    while time.perf_counter() + round_s < deadline:
-        began = time.perf_counter()
-        if rounds == 0:  # the best slice prices, the master's GPU prices
-            at_slices, at_gpus = best_at[0], gpus
-        else:
-            centre = 0.0 if best_at[1] is None else best_at[1]
-            at_slices = smooth * best_at[0] + (1 - smooth) * slices
-            at_gpus = smooth * centre + (1 - smooth) * gpus
-        added, priced, negative = master.price(at_slices, at_gpus)
-        bound = master.bound(priced, at_slices, at_gpus, others)
-        if bound > best:
-            best, best_at = bound, (at_slices, at_gpus)
-        rounds += 1
-        if smooth == 0 and (negative == 0 or added == 0):
-            break  # no new column prices out at the master's own duals: converged
-        # every CHECK_EVERY-th round, and after one that added nothing, at the master's
-        # own duals: the convergence test (a smoothed round can misprice)
-        smooth = 0.0 if added == 0 or rounds % CHECK_EVERY == 0 else SMOOTHING
-        if added:
-            _, slices, gpus = master.solve()
-        round_s = time.perf_counter() - began
-    return best, rounds

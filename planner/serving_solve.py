@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from planner import mig_master, mig_pools, mig_round, serving_exact
+from planner import mig_master, mig_pools, mig_prices, mig_round, serving_exact
 from planner.capacity import Capacity, Ledger, Resource
 from planner.objective import Weights, from_int
 from planner.serving import ServingOptions
@@ -169,7 +169,7 @@ def _by_master(serving_options, weights: Weights, priority: int, pools: tuple, e
     master.add_plan(exact.share_placements)
     others = {s: float(exact.bound_by_workload[s]) for s in range(len(serving_options))
               if s not in mine and serving_options[s].options}
-    bound, rounds = mig_master.generate(master, weights, others,
+    bound, rounds = mig_prices.generate(master, weights, others,
                                         deadline=t0 + MASTER_SHARE * time_limit_s)
     bound = max(exact.bound, bound)
     log.debug("serving: master %d columns, %d rounds, bound %.1f, %.1f s",

@@ -7,7 +7,15 @@ import time
 
 import numpy as np
 
-from planner import mig_master, mig_pools, mig_round, serving_exact, serving_model, serving_solve
+from planner import (
+    mig_master,
+    mig_pools,
+    mig_prices,
+    mig_round,
+    serving_exact,
+    serving_model,
+    serving_solve,
+)
 from planner.capacity import Capacity, Ledger
 from planner.domain import Objective
 from planner.objective import weights
@@ -60,7 +68,7 @@ def test_the_bound_lies_between_the_exact_bound_and_every_plan_found():
     so, pools = _generated(30)
     capacity = Capacity(base={r: 6 for x in so for o in x.options for r in o.resources})
     master, exact, others = _master(so, pools, capacity)
-    bound, rounds = mig_master.generate(master, W, others, time.perf_counter() + 30)
+    bound, rounds = mig_prices.generate(master, W, others, time.perf_counter() + 30)
     assert rounds >= 1
     assert bound >= exact.bound - 1e-6
     horizon = range(len(so[0].demand_rps))
@@ -114,7 +122,7 @@ def test_rounded_layouts_stay_within_the_gpus_left():
     so, pools = _generated()
     capacity = Capacity(base={r: 3 for x in so for o in x.options for r in o.resources})
     master, _, others = _master(so, pools, capacity)
-    mig_master.generate(master, W, others, time.perf_counter() + 10)
+    mig_prices.generate(master, W, others, time.perf_counter() + 10)
     x = master.values()
     layouts = mig_round.layouts_of(master, x[:len(master.layout_columns)])
     for j, by_layout in layouts.items():
@@ -129,7 +137,7 @@ def test_a_pool_with_no_gpus_left_keeps_the_master_feasible():
     capacity = Capacity(base={r: 0 if r in pooled else 1
                               for x in so for o in x.options for r in o.resources})
     master, exact, others = _master(so, pools, capacity)
-    bound, rounds = mig_master.generate(master, W, others, time.perf_counter() + 10)
+    bound, rounds = mig_prices.generate(master, W, others, time.perf_counter() + 10)
     assert rounds >= 1 and bound >= exact.bound - 1e-6
     chosen, layouts = mig_round.plan(master, time.perf_counter() + 10)
     assert layouts == {}  # no GPU to partition
@@ -155,7 +163,7 @@ def test_a_dive_leaves_whole_layouts_and_a_layout_can_be_freed_again():
     so, pools = _generated()
     capacity = Capacity(base={r: 8 for x in so for o in x.options for r in o.resources})
     master, _, others = _master(so, pools, capacity)
-    mig_master.generate(master, W, others, time.perf_counter() + 10)
+    mig_prices.generate(master, W, others, time.perf_counter() + 10)
     free_value, _, _ = master.solve()
     mig_round.dive(master, time.perf_counter() + 30)
     gpus = master.layout_gpus()
