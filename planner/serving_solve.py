@@ -58,16 +58,16 @@ def solve_slots(serving_options: tuple[ServingOptions, ...], capacity: Capacity,
        only): each slot the bound does not already prove gets a small CP-SAT model with
        an equal share of the time left, starting from the start.
     3. With MIG pools, whose layouts hold for the whole window: the workloads that can use
-       a profile go through column generation (planner/mig_master.py: the bound, a
-       Lagrangian of the slices and the capacity) and price and fix
-       (planner/mig_round.py: layouts rounded from the master, then one small integer
-       program per slot); one CP-SAT model over all slots polishes the result when it is
-       small enough (``WINDOW_MAX_REPLICA_VARS``).
+       a profile go through column generation (planner/mig_master.py, prices by
+       planner/mig_prices.py: the bound, a Lagrangian of the slices and the capacity) and
+       price and fix (planner/mig_round.py: layouts dived to whole GPUs on the master,
+       then one small integer program per slot); one CP-SAT model over all slots
+       polishes the result when it is small enough (``WINDOW_MAX_REPLICA_VARS``).
 
     Measured on the 1,000-workload benchmark (200 services, 48 slots, 33 MIG pools,
     10 s): the greedy alone scored 40,350 against a closed-form LP bound of 13,869; the
-    layout local search that came before 30,245 against 28,171 (7.2 %); now 28,666
-    against 28,409 (0.90 %), in 5.5 s."""
+    layout local search that came before 30,245 against 28,171 (7.2 %); now
+    28,646-28,684 against 28,409-28,423 (0.78-0.91 %), in 5.5-7.4 s."""
     t0 = time.perf_counter()
     horizon = max((len(so.demand_rps) for so in serving_options), default=0)
     exact = serving_exact.solve(serving_options, weights, priority=priority)
