@@ -81,12 +81,14 @@ def generate(master: Master, weights: Weights, others: dict[int, float], deadlin
         if bound > best:
             best, best_at = bound, (at_slices, at_gpus)
         rounds += 1
-        if smooth == 0 and (negative == 0 or added == 0):
-            break  # no new column prices out at the master's own duals: converged
+        # no new column prices out at the master's own duals: converged
+        converged = smooth == 0 and (negative == 0 or added == 0)
+        if added:  # (the master is left solved over every column it has)
+            _, slices, gpus = master.solve()
+        if converged:
+            break
         # every CHECK_EVERY-th round, and after one that added nothing, at the master's
         # own duals: the convergence test (a smoothed round can misprice)
         smooth = 0.0 if added == 0 or rounds % CHECK_EVERY == 0 else SMOOTHING
-        if added:
-            _, slices, gpus = master.solve()
         round_s = time.perf_counter() - began
     return best, rounds

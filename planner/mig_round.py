@@ -130,7 +130,10 @@ def plan(master: Master, deadline: float) -> tuple[dict[int, Column], dict]:
     by_slot: dict[int, list[int]] = defaultdict(list)
     for c, col in enumerate(master.columns):
         by_slot[master.pairs[col.pair][1]].append(c)
-    weight = x[n_layout:]
+    # the LP's value of each column; columns added since its last solve (the slots'
+    # searches) have none
+    weight = np.zeros(len(master.columns))
+    weight[:len(x) - n_layout] = x[n_layout:]
     chosen: dict[int, Column] = {}
     slots = sorted(by_slot)
     for n, t in enumerate(slots):
@@ -173,7 +176,7 @@ def _slot(master: Master, candidates: list[int], weight: np.ndarray, supply: np.
         start[pair] = pick
     picked = start
     if seconds > 0.01 and any(c >= len(weight) or weight[c] < 1 - 1e-6
-                              for c in start.values()):
+                              for c in start.values()):  # (c: a column added by a search)
         picked = _solve(master, by_pair, start, supply, room, seconds) or start
     return {pair: columns[c] for pair, c in picked.items()}
 

@@ -174,3 +174,15 @@ def test_a_dive_leaves_whole_layouts_and_a_layout_can_be_freed_again():
         master.fix_layout(j, k, None)
     freed, _, _ = master.solve()
     assert abs(freed - free_value) < 1e-6 * max(1.0, abs(free_value))
+
+
+def test_columns_added_after_the_last_solve_do_not_break_the_rounding():
+    so, pools = _generated()
+    capacity = Capacity(base={r: 8 for x in so for o in x.options for r in o.resources})
+    master, _, others = _master(so, pools, capacity)
+    mig_prices.generate(master, W, others, time.perf_counter() + 5)
+    s, t = master.pairs[0]
+    rows = np.ones((t + 1, len(so[s].options)), dtype=np.int64)
+    assert master.add(s, np.asarray([t]), rows) == 1  # not in the LP yet
+    chosen, _ = mig_round.plan(master, time.perf_counter())  # no time: no dive, no solve
+    assert len(chosen) == len(master.pairs)
