@@ -74,10 +74,9 @@ def generate(master: Master, weights: Weights, others: dict[int, float], deadlin
         began = time.perf_counter()
         if rounds == 0:  # the best slice prices, the master's GPU prices
             at_slices, at_gpus = best_at[0], gpus
-        else:
-            centre = 0.0 if best_at[1] is None else best_at[1]
+        else:  # (the first round's bound, above -inf, set both prices of best_at)
             at_slices = smooth * best_at[0] + (1 - smooth) * slices
-            at_gpus = smooth * centre + (1 - smooth) * gpus
+            at_gpus = smooth * best_at[1] + (1 - smooth) * gpus
         added, priced, negative = master.price(at_slices, at_gpus)
         bound = master.bound(priced, at_slices, at_gpus, others)
         if bound > best:

@@ -118,21 +118,14 @@ def _with_pools(serving_options, capacity: Capacity, weights: Weights, priority:
     (planner/mig_master.py) and price and fix (planner/mig_round.py) on what the others'
     whole-GPU replicas leave, then the CP-SAT window model from there while time is left
     and the model is small enough. The start stands where that is not better."""
-    horizon = max(len(so.demand_rps) for so in serving_options)
-    window = range(horizon)
-    users = [s for s, so in enumerate(serving_options)
-             if any(o.profile is not None for o in so.options)]
-    mine = set(users)
-    fixed = [p for p in start if p.workload not in mine]
+    window = range(max(len(so.demand_rps) for so in serving_options))
     size = sum(len(so.options) * int((so.demand_rps > 0).sum()) for so in serving_options)
     polish = size <= WINDOW_MAX_REPLICA_VARS
-    ledger = Ledger(capacity)
-    for p in fixed:
-        ledger.take(p.option.resources, p.slot, 1, p.replicas * p.option.gpus_per_replica)
     try:
-        placements, layouts, bound = _by_master(serving_options, weights, priority, pools,
-                                                exact, start, users, ledger, t0,
-                                                time_limit_s, polish, workers)
+        placements, layouts, bound = _by_master(
+            serving_options, capacity, weights, priority, pools, exact, start,
+            master_by=t0 + MASTER_SHARE * time_limit_s,
+            round_by=t0 + (LAYOUT_SHARE if polish else 1.0) * time_limit_s, workers=workers)
     except mig_master.MasterError as e:  # the start stands
         log.warning("serving: the MIG master LP failed (%s); whole-GPU replicas only", e)
         placements, layouts, bound = list(start), {}, exact.bound
@@ -156,26 +149,31 @@ def _with_pools(serving_options, capacity: Capacity, weights: Weights, priority:
                        bound=bound, wall_s=time.perf_counter() - t0)
 
 
-def _by_master(serving_options, weights: Weights, priority: int, pools: tuple, exact,
-               start: list[ServingPlacement], users: list[int], ledger: Ledger, t0: float,
-               time_limit_s: float, polish: bool, workers: int
-               ) -> tuple[list[ServingPlacement], dict, float]:
-    """(placements, layouts, bound): ``users`` by the master, the others' start kept."""
+def _by_master(serving_options, capacity: Capacity, weights: Weights, priority: int,
+               pools: tuple, exact, start: list[ServingPlacement], *, master_by: float,
+               round_by: float, workers: int) -> tuple[list[ServingPlacement], dict, float]:
+    """(placements, layouts, bound): the workloads that can use a MIG profile by the
+    master (columns until ``master_by``, rounded until ``round_by``), on what the others'
+    replicas in ``start`` leave; the others' start kept."""
     horizon = max(len(so.demand_rps) for so in serving_options)
+    users = [s for s, so in enumerate(serving_options)
+             if any(o.profile is not None for o in so.options)]
     mine = set(users)
+    ledger = Ledger(capacity)
+    for p in start:
+        if p.workload not in mine:
+            ledger.take(p.option.resources, p.slot, 1, p.replicas * p.option.gpus_per_replica)
     master = mig_master.Master(serving_options, users, weights, priority, pools, ledger,
                                horizon, threads=workers)
     master.add_plan(start)  # fits the capacity: the master is feasible
     master.add_plan(exact.share_placements)
     others = {s: float(exact.bound_by_workload[s]) for s in range(len(serving_options))
               if s not in mine and serving_options[s].options}
-    bound, rounds = mig_prices.generate(master, weights, others,
-                                        deadline=t0 + MASTER_SHARE * time_limit_s)
+    bound, rounds = mig_prices.generate(master, weights, others, deadline=master_by)
     bound = max(exact.bound, bound)
-    log.debug("serving: master %d columns, %d rounds, bound %.1f, %.1f s",
-              len(master.columns), rounds, bound, time.perf_counter() - t0)
-    chosen, layouts = mig_round.plan(
-        master, deadline=t0 + (LAYOUT_SHARE if polish else 1.0) * time_limit_s)
+    log.debug("serving: master %d columns, %d rounds, bound %.1f",
+              len(master.columns), rounds, bound)
+    chosen, layouts = mig_round.plan(master, deadline=round_by)
     placements = [p for p in start if p.workload not in mine] + [
         ServingPlacement(option=serving_options[s].options[i], slot=t, replicas=int(r))
         for pair, col in chosen.items()
