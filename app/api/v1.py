@@ -91,7 +91,8 @@ class ForecastRequest(BaseModel):
     freq: str = Field(default="h", pattern=r"^[0-9]*(min|h|D)$")
     season_lengths: list[int] = Field(default=[24, 168], max_length=4)
     models: str = Field(default="auto", max_length=200)
-    n_windows: int = Field(default=2, ge=0, le=10)
+    # backtest windows; None: as many as forecasting's budget allows (8 for a few series)
+    n_windows: int | None = Field(default=None, ge=0, le=10)
     # robust: the median ensemble unless another model beats it clearly; lowest: the
     # model of least backtest MASE (forecasting.backtest)
     choice: Literal["robust", "lowest"] = "robust"

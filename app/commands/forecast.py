@@ -120,7 +120,9 @@ def register(app: typer.Typer) -> None:
         value_col: Annotated[str, typer.Option("--value-col", help="Value column.")] = "y",
         freq: Annotated[str, typer.Option(help="Step of the history (pandas alias).")] = "h",
         seasons: Annotated[str, typer.Option(help="Season lengths in steps.")] = "24,168",
-        windows: Annotated[int, typer.Option(min=0, help="Backtest windows (origins).")] = 4,
+        windows: Annotated[int | None, typer.Option(
+            min=0, help="Backtest windows (origins); default: 8 for up to 444 series, fewer "
+                        "for more (3 from 1,000), within a fixed number of fits.")] = None,
         choice: Annotated[str, typer.Option(
             help="robust: keep the median unless a model beats it by more than one standard "
                  "error over the backtest windows; lowest: the lowest backtest MASE.")
@@ -135,7 +137,8 @@ def register(app: typer.Typer) -> None:
             frame = read_history(history, id_col=id_col, time_col=time_col, value_col=value_col)
             fc = forecast(frame, horizon=steps, levels=level, freq=freq,
                           season_lengths=season_lengths, models=models, engine=engine,
-                          n_windows=max(windows, 1) if backtest else windows, choice=choice)
+                          n_windows=max(windows, 1) if backtest and windows is not None else windows,
+                          choice=choice)
         except (InputDataError, SourceError, EngineUnavailableError) as exc:
             raise _fail(str(exc), EXIT_BAD_INPUT) from None
         except ForecastError as exc:

@@ -285,3 +285,22 @@ def test_a_failing_member_fails_the_median_for_that_series_only(monkeypatch):
     assert any("'bad': median failed to fit in a backtest" in r and "member stl_ets" in r
                for r in out.repairs)
     assert np.isfinite(out.values["mean"]).all()
+
+
+def test_default_windows_spend_a_fixed_budget_of_fits():
+    from forecasting.api import FIT_BUDGET, MAX_WINDOWS, MIN_WINDOWS, default_windows
+    assert [default_windows(n) for n in (0, 1, 444, 445, 800, 1000, 5000)] == [8, 8, 8, 7, 4, 3, 3]
+    for n in range(1, 1001):          # never more fits than 1,000 series x (3 + 1)
+        assert n * (default_windows(n) + 1) <= FIT_BUDGET
+        assert MIN_WINDOWS <= default_windows(n) <= MAX_WINDOWS
+
+
+def test_default_windows_as_many_as_the_history_allows():
+    # 15 days of hourly history, 12-step forecasts: the weekly naive needs 169 steps, so
+    # (360 - 169) // 12 = 15 windows fit; the default takes 8 for one series
+    long = forecast(hourly(1, days=15), horizon=12, models=["median"])
+    assert long.scores["windows"].eq(8).all()
+    # 9 days (no weekly season: stl_ets needs 2 x 24 + 1 steps), 48-step forecasts:
+    # (216 - 49) // 48 = 3 windows fit, fewer than the default
+    short = forecast(hourly(1, days=9), horizon=48, models=["median"])
+    assert short.scores["windows"].eq(3).all()
