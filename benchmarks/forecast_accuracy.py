@@ -7,7 +7,10 @@ the next 48 hours are scored:
     MASE      mean |y - yhat| over the 48 h / in-sample seasonal-naive (m = 24) MAE of the
               history given; averaged over origins and series
     coverage  share of the 48 h actuals inside [lo-80, hi-80], pooled; ``below`` / ``above``
-              the shares under lo-80 and over hi-80 (10 % each for a calibrated interval)
+              the shares under lo-80 and over hi-80 (10 % each for a calibrated interval);
+              ``90 % CI`` a bootstrap interval of the coverage over origins (how far one
+              set's figure can be trusted: on the GPU-load set, one series with 11 origins,
+              it spans about 12 points)
 
 for the automatic choice (``models="auto"``), the slower ``models="thorough"`` (auto plus
 ARIMA on STL/MSTL), the thorough set as ``carbon/forecast.py`` calls it (4 windows, 4 weeks
@@ -194,6 +197,17 @@ def score(frame: pd.DataFrame, origin: pd.Timestamp, history_h: int, fc_values: 
     return pd.DataFrame(rows)
 
 
+def coverage_interval(res: pd.DataFrame, draws: int = 2000, seed: int = 0
+                      ) -> tuple[float, float]:
+    """90 % bootstrap interval of the pooled coverage, resampling whole origins (all series
+    and hours of an origin together: hours of one window are far from independent). Windows
+    of neighbouring origins overlap on some sets, so the interval is if anything too narrow."""
+    per_origin = res.groupby("origin")["covered"].agg(["sum", "count"]).to_numpy(dtype=float)
+    pick = np.random.default_rng(seed).integers(0, len(per_origin), (draws, len(per_origin)))
+    pooled = per_origin[pick, 0].sum(axis=1) / per_origin[pick, 1].sum(axis=1)
+    return float(np.quantile(pooled, 0.05)), float(np.quantile(pooled, 0.95))
+
+
 def run(name: str, frame: pd.DataFrame, origins: list[pd.Timestamp], history_h: int,
         variants: dict[str, Variant]) -> None:
     results: dict[str, list[pd.DataFrame]] = {v: [] for v in variants}
@@ -207,18 +221,21 @@ def run(name: str, frame: pd.DataFrame, origins: list[pd.Timestamp], history_h: 
             with constants(consts):
                 fc = forecast(hist, horizon=HORIZON, levels=(LEVEL,), **kwargs)
             seconds += time.perf_counter() - t0
-            results[variant].append(score(frame, origin, history_h, fc.values))
+            results[variant].append(score(frame, origin, history_h, fc.values).assign(
+                origin=origin))
             for model in fc.chosen.values() if variant in picks else ():
                 picks[variant][model] = picks[variant].get(model, 0) + 1
     print(f"\n## {name}: {frame['unique_id'].nunique()} series, {len(origins)} origins "
           f"({origins[0]:%Y-%m-%d} .. {origins[-1]:%Y-%m-%d}), 48 h ahead, 80 % intervals")
     base = pd.concat(results["seasonal_naive"])["mase"].mean()
-    print(f"{'variant':<28}{'MASE':>8}{'x snaive':>10}{'coverage-80':>13}{'below':>8}{'above':>8}")
+    print(f"{'variant':<28}{'MASE':>8}{'x snaive':>10}{'coverage-80':>13}{'90 % CI':>13}"
+          f"{'below':>8}{'above':>8}")
     for variant, parts in results.items():
         res = pd.concat(parts)
+        lo, hi = coverage_interval(res)
         print(f"{variant:<28}{res['mase'].mean():>8.3f}{res['mase'].mean() / base:>10.2f}"
-              f"{res['covered'].mean():>13.1%}{res['below'].mean():>8.1%}"
-              f"{res['above'].mean():>8.1%}")
+              f"{res['covered'].mean():>13.1%}{f'{lo:.1%}-{hi:.1%}':>13}"
+              f"{res['below'].mean():>8.1%}{res['above'].mean():>8.1%}")
     first = next(iter(picks), None)
     if first is not None:
         per_series = pd.concat(results[first]).groupby("unique_id")[["mase", "covered"]].mean()
