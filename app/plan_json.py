@@ -111,8 +111,8 @@ def announced_from_dict(data: dict[str, Any], source: str) -> tuple[Announced, .
         return tuple(Announced(
             workload=a["workload"], region=a["region"], cluster=a["cluster"],
             accelerator=a["accelerator"], purchase=Purchase(a["purchase"]),
-            start=datetime.fromisoformat(a["start"].replace("Z", "+00:00")),
-            end=datetime.fromisoformat(a["end"].replace("Z", "+00:00")), gpus=int(a["gpus"]))
+            start=datetime.fromisoformat(a["start"]),
+            end=datetime.fromisoformat(a["end"]), gpus=int(a["gpus"]))
             for a in data["assignments"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{source}: not a gridshift plan JSON ({type(exc).__name__}: {exc}); "

@@ -12,7 +12,8 @@ _UNIT_H = {"d": 24.0, "h": 1.0, "m": 1 / 60, "s": 1 / 3600}
 def parse_hours(value: object) -> float:
     """Hours from a number (hours) or a string like '1h30m', '45m', '2d'."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration like '6h' or '90m', got {value!r}")
+        # a bad value like any other: every caller reports ValueError as bad input
+        raise ValueError(f"expected a duration like '6h' or '90m', got {value!r}")  # noqa: TRY004
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip().lower().replace(" ", "")

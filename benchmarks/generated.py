@@ -56,9 +56,10 @@ def generated_problem(n_jobs: int, *, n_regions: int = 20, horizon_hours: int = 
             clusters=(Cluster(name=f"{name}-c", region=name, capacity_gpus=capacity),)))
         for accelerator in capacity:
             base = ACCELERATORS[accelerator][0] * rng.uniform(0.8, 1.3)
-            common = dict(provider=provider, region=name, accelerator=accelerator,
-                          instance_type=f"gen-{accelerator.lower()}", gpus_per_instance=8,
-                          source="generated", as_of=date(2026, 11, 1), bucket_basis="generated")
+            common = {"provider": provider, "region": name, "accelerator": accelerator,
+                      "instance_type": f"gen-{accelerator.lower()}", "gpus_per_instance": 8,
+                      "source": "generated", "as_of": date(2026, 11, 1),
+                      "bucket_basis": "generated"}
             offers.append(Offer(purchase=Purchase.ON_DEMAND, usd_per_hour=8 * base,
                                 interruption_bucket=None, **common))
             offers.append(Offer(purchase=Purchase.SPOT, usd_per_hour=8 * base * rng.uniform(0.3, 0.7),

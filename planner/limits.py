@@ -60,7 +60,7 @@ class Limit:
         return np.ceil(self.unit_values(o) * SCALE - 1e-9).astype(np.int64)
 
     def int_cap(self) -> int:
-        return int(math.floor(self.cap * SCALE + 1e-9))
+        return math.floor(self.cap * SCALE + 1e-9)
 
     def value(self, *, cost_usd: float, emissions_kg: float) -> float:
         return cost_usd if self.kind is LimitKind.USD else emissions_kg

@@ -43,7 +43,7 @@ def weights(objective: Objective, carbon_price_usd_per_t: float) -> Weights:
 
 
 def to_int(score: float) -> int:
-    return int(round(score * SCALE))
+    return round(score * SCALE)
 
 
 def from_int(value: float) -> float:

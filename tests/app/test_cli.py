@@ -204,7 +204,7 @@ def test_capacity_infeasible_exits_3_and_names_what_cannot_be_placed(tmp_path):
 def test_console_script_runs_as_a_real_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "app.cli", "plan", "missing.yaml", "--fleet",
                            str(EXAMPLES / "fleet.yaml")], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=120)
+                          check=False, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("gridshift:")
     assert "Traceback" not in proc.stderr
@@ -290,7 +290,7 @@ def test_load_history_is_forecast_and_kept_clear_of(tmp_path):
     loaded = runner.invoke(app, args + ["--out", str(tmp_path / "loaded.json"),
                                         "--load-history", str(path)])
     assert free.exit_code == 0 and loaded.exit_code == 0, loaded.output
-    regions = lambda f: {a["region"] for a in json.loads((tmp_path / f).read_text())["assignments"]}  # noqa: E731
+    regions = lambda f: {a["region"] for a in json.loads((tmp_path / f).read_text())["assignments"]}
     assert "gcp-europe-west2" in regions("free.json")
     assert "gcp-europe-west2" not in regions("loaded.json")
 

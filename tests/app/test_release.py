@@ -361,8 +361,8 @@ def test_a_namespaced_round_judges_only_that_namespaces_rows(k8s, store):
     core, _ = api_clients(host=k8s.url)
     report = reconcile_tally(core, store, now=NOW, namespace="ml")
     assert report.drop.gone == ("Pod/ml/stale",) and tokens(store) == ["web"]
-    assert k8s.lists == ["/api/v1/namespaces/ml/pods?labelSelector=gridshift.io/serving=true"
-                         "&limit=500"]
+    assert k8s.lists == [("/api/v1/namespaces/ml/pods?labelSelector=gridshift.io/serving=true"
+                          "&limit=500")]
 
 
 def test_a_dry_run_says_what_it_would_drop_and_drops_nothing(k8s, store):

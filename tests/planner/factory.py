@@ -24,9 +24,10 @@ def region(name: str, zone: str, capacity: dict[str, int], provider: str = "aws"
 def offer(region_name: str, accelerator: str, usd_per_gpu_hour: float,
           spot_usd_per_gpu_hour: float | None = None, provider: str = "aws", *,
           gpus_per_instance: int = 1, bucket: str = "5-10%") -> list[Offer]:
-    common = dict(provider=provider, region=region_name, accelerator=accelerator,
-                  instance_type=f"{accelerator.lower()}-x{gpus_per_instance}",
-                  gpus_per_instance=gpus_per_instance, source="test", as_of=date(2026, 11, 1))
+    common = {"provider": provider, "region": region_name, "accelerator": accelerator,
+              "instance_type": f"{accelerator.lower()}-x{gpus_per_instance}",
+              "gpus_per_instance": gpus_per_instance, "source": "test",
+              "as_of": date(2026, 11, 1)}
     out = [Offer(purchase=Purchase.ON_DEMAND, usd_per_hour=usd_per_gpu_hour * gpus_per_instance,
                  interruption_bucket=None, bucket_basis=None, **common)]
     if spot_usd_per_gpu_hour is not None:

@@ -52,4 +52,4 @@ def test_started_work_is_fixed_and_keeps_its_gpus():
     # the clean cluster is busy with 'running' until T0+6h, so 'new' (due T0+4h) goes dirty
     assert result.assignments[0].region == "dirty"
     assert violations(result, replan) == []
-    assert [c.kind for c in changes((running,), result, started)][0] is ChangeKind.STARTED
+    assert next(c.kind for c in changes((running,), result, started)) is ChangeKind.STARTED
