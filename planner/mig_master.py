@@ -36,6 +36,7 @@ rounds, ~25 s) 282,452.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ REDUCED_COST = 1e-6
 
 
 class MasterError(RuntimeError):
-    """The master LP did not solve to optimality (its start columns did not fit)."""
+    """The master LP did not solve to optimality (its start columns did not fit, or it
+    ran into ``Master.solve_by``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +92,18 @@ class Master:
 
     def __init__(self, serving_options: tuple[ServingOptions, ...], users: Sequence[int],
                  weights: Weights, priority: int, pools: tuple, ledger: Ledger, horizon: int,
-                 *, threads: int = 1) -> None:
+                 *, threads: int = 1, solve_by: float | None = None) -> None:
         """``ledger``: the GPUs the other workloads' replicas take. The master is feasible
-        once every pair has a column that fits it (the caller's start)."""
+        once every pair has a column that fits it (the caller's start). ``solve_by``
+        (``time.perf_counter()`` seconds): no LP solve runs past it (one that would raises
+        ``MasterError``)."""
         self.serving_options = serving_options
         self.users = list(users)
         self.horizon = horizon
         self.pools = pools
         self.weights, self.priority = weights, priority
         self.threads = threads
+        self.solve_by = solve_by
         self._data: dict[int, _Service] = {}
         pool_of = {pool.resource: j for j, pool in enumerate(pools)}
         self.keys: dict[tuple, int] = {}
@@ -326,6 +331,11 @@ class Master:
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         """(master value, slice prices, GPU prices) in score units."""
         self._flush()
+        if self.solve_by is not None:
+            # HiGHS compares its time limit with the run time summed over every run of
+            # this instance (HiGHS 1.16), not with the time of this run
+            left = max(0.0, self.solve_by - time.perf_counter())
+            self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
         self.h.run()
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kModelEmpty:  # no pair has demand

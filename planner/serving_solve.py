@@ -164,7 +164,7 @@ def _by_master(serving_options, capacity: Capacity, weights: Weights, priority: 
         if p.workload not in mine:
             ledger.take(p.option.resources, p.slot, 1, p.replicas * p.option.gpus_per_replica)
     master = mig_master.Master(serving_options, users, weights, priority, pools, ledger,
-                               horizon, threads=workers)
+                               horizon, threads=workers, solve_by=round_by)
     master.add_plan(start)  # fits the capacity: the master is feasible
     master.add_plan(exact.share_placements)
     others = {s: float(exact.bound_by_workload[s]) for s in range(len(serving_options))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 from planner import (
     mig_master,
@@ -186,3 +187,41 @@ def test_columns_added_after_the_last_solve_do_not_break_the_rounding():
     assert master.add(s, np.asarray([t]), rows) == 1  # not in the LP yet
     chosen, _ = mig_round.plan(master, time.perf_counter())  # no time: no dive, no solve
     assert len(chosen) == len(master.pairs)
+
+
+def test_no_master_solve_runs_past_its_deadline():
+    so, pools = _generated()
+    capacity = Capacity(base={r: 4 for x in so for o in x.options for r in o.resources})
+    master, _, _ = _master(so, pools, capacity)
+    rng = np.random.default_rng(2)
+
+    def new_columns() -> None:  # a changed LP: HiGHS has to iterate again
+        added, _, _ = master.price(rng.exponential(1.0, (len(master.keys), master.horizon)),
+                                   None)
+        assert added > 0
+
+    for _ in range(3):     # HiGHS's own clock sums every run of the instance
+        new_columns()
+        master.solve()
+    new_columns()
+    master.solve_by = time.perf_counter() - 1.0
+    with pytest.raises(mig_master.MasterError, match="[Tt]ime limit"):
+        master.solve()
+    master.solve_by = time.perf_counter() + 60.0
+    value, _, _ = master.solve()
+    assert np.isfinite(value)
+
+
+def test_a_master_out_of_time_leaves_the_whole_gpu_start(caplog):
+    # a limit spent before the master's first solve: the plan is the start, within capacity
+    so, pools = _generated()
+    capacity = Capacity(base={r: 4 for x in so for o in x.options for r in o.resources})
+    result = serving_solve.solve_slots(so, capacity, W, priority=0, time_limit_s=1e-3,
+                                       workers=1, pools=pools)
+    assert result.layouts == {}
+    assert all(p.option.profile is None for p in result.placements)
+    exact = serving_exact.solve(so, W)
+    start = serving_exact.fit(so, exact.placements, Ledger(capacity), W)
+    assert result.objective == pytest.approx(serving_model.objective_of(so, start, W))
+    assert result.objective >= result.bound - 1e-6
+    assert "master LP failed (Time limit reached)" in caplog.text
