@@ -12,7 +12,8 @@ whole process tree (the statsforecast worker pool included), sampled every 50 ms
 
     .venv/bin/python benchmarks/forecast_speed.py [--series 1000] [--days 90] [--modes ...]
 
-Modes: ``auto`` (the default call: backtest with 3 windows, per-series choice among
+Modes: ``auto`` (the default call: backtest with 3 windows at 1,000 series, up to 8 with
+fewer (``forecasting.api.default_windows``), per-series choice among
 seasonal_naive, stl_ets, weekly_naive and their median, calibrated intervals), and single
 models without a backtest (``seasonal_naive``, ``stl_ets``, ``median``; any other model name,
 e.g. ``stl_arima``, can be given to --modes). CPU seconds (this process plus its finished
