@@ -12,7 +12,7 @@ never go below zero get forecasts clipped at zero.
 
 Backtest windows (``n_windows=None``, the default): as many as a fixed budget of fits allows,
 ``min(MAX_WINDOWS, max(MIN_WINDOWS, FIT_BUDGET // n - 1))`` for ``n`` backtested series, i.e.
-8 windows up to 444 series, 3 from 1,000 series on: (windows + 1) fits per series, so no call
+8 windows up to 444 series, 3 from 801 series on: (windows + 1) fits per series, so no call
 of up to 1,000 series makes more fits than 1,000 series with 3 windows (benchmarks/
 forecast_speed.py, 90 days of history: 1,000 series 24-26 s on 2 cores, 444 series with 8
 windows 25.4 s). More windows give the choice and the interval calibration more
@@ -106,8 +106,9 @@ def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,)
     gets the one with the lowest backtest MASE, except that a combination in the list
     (``median``) is kept unless beaten clearly (``choice="robust"``, see
     ``forecasting.backtest``; ``choice="lowest"``: the plain minimum). ``n_windows``:
-    backtest origins (``None``: ``default_windows`` of the number of series; 0 skips the
-    backtest: the first non-baseline model is used everywhere, intervals uncalibrated).
+    backtest origins (``None``: ``default_windows`` of the number of non-constant series;
+    0 skips the backtest: the first non-baseline model is used everywhere, intervals
+    uncalibrated).
     ``history_steps``: fit on at most this many recent steps (default 3 x the longest season,
     >= 200). ``engine``:
     ``"local"`` or ``"ray"``. ``calibrate=False`` keeps the models' own intervals (the factors

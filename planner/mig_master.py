@@ -62,6 +62,11 @@ class MasterError(RuntimeError):
     ran into ``Master.solve_by``)."""
 
 
+class MasterTimeout(MasterError):
+    """A solve ran into ``Master.solve_by``; :meth:`Master.values` still holds the last
+    optimal solution, which the rounding can use."""
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     pair: int
@@ -104,6 +109,7 @@ class Master:
         self.weights, self.priority = weights, priority
         self.threads = threads
         self.solve_by = solve_by
+        self._values = np.zeros(0)   # the column values of the last optimal solve
         self._data: dict[int, _Service] = {}
         pool_of = {pool.resource: j for j, pool in enumerate(pools)}
         self.keys: dict[tuple, int] = {}
@@ -331,19 +337,22 @@ class Master:
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         """(master value, slice prices, GPU prices) in score units."""
         self._flush()
-        if self.solve_by is not None:
-            # HiGHS compares its time limit with the run time summed over every run of
-            # this instance (HiGHS 1.16), not with the time of this run
-            left = max(0.0, self.solve_by - time.perf_counter())
-            self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
+        # HiGHS compares its time limit with the run time summed over every run of this
+        # instance (HiGHS 1.16), not with the time of this run
+        left = INF if self.solve_by is None else max(0.0, self.solve_by - time.perf_counter())
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
         self.h.run()
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kModelEmpty:  # no pair has demand
             self.pair_duals = np.zeros(0)
+            self._values = np.zeros(self.h.getNumCol())
             return (0.0, np.zeros((len(self.keys), self.horizon)),
                     np.zeros((len(self.resources), self.horizon)))
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            raise MasterTimeout(self.h.modelStatusToString(status))
         if status != highspy.HighsModelStatus.kOptimal:
-            raise MasterError(self.h.modelStatusToString(self.h.getModelStatus()))
+            raise MasterError(self.h.modelStatusToString(status))
+        self._values = np.asarray(self.h.getSolution().col_value)
         duals = np.asarray(self.h.getSolution().row_dual)
         horizon = self.horizon
         self.pair_duals = duals[:self.slice_row0]
@@ -354,7 +363,9 @@ class Master:
                 gpus.reshape(len(self.resources), horizon))
 
     def values(self) -> np.ndarray:
-        return np.asarray(self.h.getSolution().col_value)
+        """Column values of the last optimal solve (layout columns first); columns added
+        since have none."""
+        return self._values
 
     def layout_gpus(self) -> dict[tuple[int, int], float]:
         """The master's GPUs by (pool, layout index), kept and newly partitioned."""

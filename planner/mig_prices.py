@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from planner.mig_master import Master
+from planner.mig_master import Master, MasterTimeout
 from planner.objective import SCALE, Weights
 from planner.serving_exact import share_scores
 
@@ -66,7 +66,9 @@ def generate(master: Master, weights: Weights, others: dict[int, float], deadlin
     ``CHECK_EVERY``-th round, and after a round that added nothing, prices at the
     master's own duals: the master has converged when no pair's best column has a
     negative reduced cost there (a flat LP value is stalling, not convergence). A round
-    after the first starts only if the last one's duration still fits before ``deadline``."""
+    after the first starts only if the last one's duration still fits before ``deadline``.
+    No LP solve runs past the master's ``solve_by``: a first solve that would raises
+    ``MasterTimeout``; a later one ends the rounds (its new columns left out of the LP)."""
     best, best_at = -np.inf, (tight(master, share_prices(master, weights)), None)
     rounds, smooth, round_s = 0, SMOOTHING, 0.0
     _, slices, gpus = master.solve()
@@ -85,7 +87,10 @@ def generate(master: Master, weights: Weights, others: dict[int, float], deadlin
         # no new column prices out at the master's own duals: converged
         converged = smooth == 0 and (negative == 0 or added == 0)
         if added:  # (the master is left solved over every column it has)
-            _, slices, gpus = master.solve()
+            try:
+                _, slices, gpus = master.solve()
+            except MasterTimeout:  # the best bound so far, the master's last solution
+                break
         if converged:
             break
         # every CHECK_EVERY-th round, and after one that added nothing, at the master's

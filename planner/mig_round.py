@@ -33,7 +33,7 @@ import numpy as np
 
 from planner import mig_pools
 from planner.lp import new_highs
-from planner.mig_master import Column, Master, MasterError
+from planner.mig_master import Column, Master, MasterError, MasterTimeout
 from planner.objective import SCALE
 from planner.serving_exact import MAX_NODES
 
@@ -71,7 +71,8 @@ def dive(master: Master, deadline: float) -> int:
     (the rest of the plan moves with it): the layout nearest to a whole number first, to
     that number; one near a half both ways, the lower LP kept. Returns the layouts fixed;
     the master is left solved. Layouts still fractional at ``deadline`` are rounded by
-    :func:`layouts_of`."""
+    :func:`layouts_of`; when a solve runs into the master's own ``solve_by`` the dive
+    stops there, and the master's values stay those of its last optimal solve."""
     fixed: set[tuple[int, int]] = set()
     while time.perf_counter() < deadline:
         frac = {jk: v for jk, v in master.layout_gpus().items()
@@ -85,21 +86,26 @@ def dive(master: Master, deadline: float) -> int:
         both = TIE_LOW <= part <= 1 - TIE_LOW
         best: tuple[float, int] | None = None
         solved = None  # the GPUs the LP was last solved at, if that solve succeeded
-        for gpus in tries if both else tries[:1]:
-            master.fix_layout(*jk, gpus)
-            try:
-                value, _, _ = master.solve()
-            except MasterError:
-                solved = None
-                continue
-            solved = gpus
-            if best is None or value < best[0] - 1e-9:
-                best = (value, gpus)
-        if best is None or solved != best[1]:
-            # neither fits the capacity left (the layout stays free), or the better try
-            # was not the last one
-            master.fix_layout(*jk, None if best is None else best[1])
-            master.solve()
+        try:
+            for gpus in tries if both else tries[:1]:
+                master.fix_layout(*jk, gpus)
+                try:
+                    value, _, _ = master.solve()
+                except MasterTimeout:
+                    raise
+                except MasterError:
+                    solved = None
+                    continue
+                solved = gpus
+                if best is None or value < best[0] - 1e-9:
+                    best = (value, gpus)
+            if best is None or solved != best[1]:
+                # neither fits the capacity left (the layout stays free), or the better
+                # try was not the last one
+                master.fix_layout(*jk, None if best is None else best[1])
+                master.solve()
+        except MasterTimeout:
+            break
         fixed.add(jk)
     return len(fixed)
 

@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
         seasons: Annotated[str, typer.Option(help="Season lengths in steps.")] = "24,168",
         windows: Annotated[int | None, typer.Option(
             min=0, help="Backtest windows (origins); default: 8 for up to 444 series, fewer "
-                        "for more (3 from 1,000), within a fixed number of fits.")] = None,
+                        "for more (3 from 801), within a fixed number of fits.")] = None,
         choice: Annotated[str, typer.Option(
             help="robust: keep the median unless a model beats it by more than one standard "
                  "error over the backtest windows; lowest: the lowest backtest MASE.")

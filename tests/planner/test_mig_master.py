@@ -225,3 +225,24 @@ def test_a_master_out_of_time_leaves_the_whole_gpu_start(caplog):
     assert result.objective == pytest.approx(serving_model.objective_of(so, start, W))
     assert result.objective >= result.bound - 1e-6
     assert "master LP failed (Time limit reached)" in caplog.text
+
+
+def test_out_of_time_in_the_rounds_or_the_dive_keeps_the_last_lp_solution():
+    so, pools = _generated()
+    capacity = Capacity(base={r: 4 for x in so for o in x.options for r in o.resources})
+    master, _, others = _master(so, pools, capacity)
+    master.solve()
+    # every solve that has to iterate from here runs out of time: the first round's
+    # columns are priced and bounded, then the rounds end on the solve after them
+    master.solve_by = time.perf_counter() - 1.0
+    kept = master.values().copy()
+    bound, rounds = mig_prices.generate(master, W, others, time.perf_counter() + 10)
+    assert rounds == 1 and np.isfinite(bound)
+    np.testing.assert_array_equal(master.values(), kept)
+    assert len(master.columns) > len(kept) - len(master.layout_columns)  # columns were added
+    # the dive stops at once; the rounding works from the kept solution
+    chosen, layouts = mig_round.plan(master, time.perf_counter() + 10)
+    assert len(chosen) == len(master.pairs)
+    for j, by_key in layouts.items():
+        pool = next(p for p in master.pools if p.resource == j)
+        assert sum(by_key.values()) <= pool.gpus
