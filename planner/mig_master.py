@@ -101,7 +101,7 @@ class Master:
         """``ledger``: the GPUs the other workloads' replicas take. The master is feasible
         once every pair has a column that fits it (the caller's start). ``solve_by``
         (``time.perf_counter()`` seconds): no LP solve runs past it (one that would raises
-        ``MasterError``)."""
+        ``MasterTimeout``)."""
         self.serving_options = serving_options
         self.users = list(users)
         self.horizon = horizon

@@ -68,7 +68,7 @@ def generate(master: Master, weights: Weights, others: dict[int, float], deadlin
     negative reduced cost there (a flat LP value is stalling, not convergence). A round
     after the first starts only if the last one's duration still fits before ``deadline``.
     No LP solve runs past the master's ``solve_by``: a first solve that would raises
-    ``MasterTimeout``; a later one ends the rounds (its new columns left out of the LP)."""
+    ``MasterTimeout``; a later one ends the rounds (the new columns get no LP values)."""
     best, best_at = -np.inf, (tight(master, share_prices(master, weights)), None)
     rounds, smooth, round_s = 0, SMOOTHING, 0.0
     _, slices, gpus = master.solve()
