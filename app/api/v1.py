@@ -25,7 +25,8 @@ from app.api.state import ServerState
 from app.errors import InputError
 from app.inputs import check_fleet_prices, fleet_from_data, workloads_from_data
 from app.problem_io import build_problem, hour_floor
-from app.store import MeasuredRow, StoredPlan, StoreError
+from app.store import StoredPlan, StoreError
+from app.store.footprint import MeasuredRow
 from app.timeparse import parse_time
 from planner.domain import Objective
 from planner.problem import DEFAULT_CARBON_PRICE_USD_PER_T

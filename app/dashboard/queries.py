@@ -18,8 +18,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from app.store import MeasuredRow, Store, StoredPlan
+from app.store import Store, StoredPlan
 from app.store import schema as t
+from app.store.footprint import MeasuredRow
 from planner.domain import Assignment
 
 ASSIGNMENT_COLUMNS = ["workload", "kind", "team", "region", "cluster", "accelerator", "partition",

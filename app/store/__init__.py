@@ -3,6 +3,7 @@
     Store(url)                  open (and create or upgrade the schema of) a database
     store_plan(url, plan, ...)  what `gridshift plan --store URL` calls; returns the plan id
     tally.ServingTally          the serving-Pod tally; Store's *_serving_* methods use it
+    footprint.MeasuredRow       a measured-emissions row; Store's footprint report groups them
 
 URL resolution: the ``url`` argument, else ``$GRIDSHIFT_DB``, else
 ``sqlite:///gridshift.db`` (a file in the working directory). A bare path is
@@ -12,15 +13,14 @@ Errors: ``StoreError`` (bad URL, unreachable database, unknown plan id), with
 the URL (password masked) and the fix in the message.
 """
 
+from app.store.footprint import MeasuredRow, from_measurement
 from app.store.store import (
     DEFAULT_URL,
-    MeasuredRow,
     PlanSummary,
     SaveResult,
     Store,
     StoredPlan,
     StoreError,
-    from_measurement,
     resolve_url,
     store_plan,
 )

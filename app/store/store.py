@@ -14,18 +14,16 @@ Schema: alembic revisions in ``migrations/`` run on open (``upgrade=True``).
 
 Serving Pods: the live tally per (workload, part) is ``app.store.tally``; the
 ``*_serving_*`` methods here are its entry points on this database.
+
+Measured emissions and the footprint report: ``app.store.footprint``; the
+``add_measurements``, ``measurements`` and ``footprint`` methods here call it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import hashlib
 import json
 import os
-import re
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,8 +38,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 
 from app import plan_json
+from app.store import footprint as fp
 from app.store import schema as t
 from app.store.errors import StoreError
+from app.store.footprint import MeasuredRow, utc_iso
+from app.store.plan_rows import (
+    assignment_from_row,
+    assignment_row,
+    content_digest,
+    fetched_at,
+    provenance_kind,
+    workload_json,
+)
 from app.store.tally import LivePod, ServingTake, ServingTally, TallyDrop
 from planner.domain import (
     Assignment,
@@ -52,13 +60,10 @@ from planner.domain import (
     Totals,
     TrainingWorkload,
     Unplaced,
-    WorkloadKind,
 )
-from pricing.catalog import Purchase
 
 DEFAULT_URL = "sqlite:///gridshift.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_FETCHED = re.compile(r"fetched (\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?Z)")
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -113,111 +118,6 @@ class SaveResult:
     created: bool  # False: same content as the latest plan, nothing written
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MeasuredRow:
-    """A stored measured-emissions row (one run, e.g. a codecarbon reading); never planned.
-
-    ``carbon.measured.Measurement`` is the domain type; ``from_measurement`` maps it here,
-    adding what the store groups by (team, workload).
-    """
-
-    region: str
-    started_at: datetime
-    ended_at: datetime
-    energy_kwh: float
-    kg_co2e: float
-    source: str
-    workload: str | None = None
-    team: str | None = None
-    run_id: str | None = None
-    kind: str = "measured"
-
-    def __post_init__(self) -> None:
-        for name in ("started_at", "ended_at"):
-            value = getattr(self, name)
-            if value.tzinfo is None:
-                raise ValueError(f"measurement: {name} must be tz-aware UTC, got {value!r}")
-            try:  # 0001-01-01T00:00+00:01 has no UTC time: it would fail in the database
-                year = value.astimezone(UTC).year
-            except OverflowError:
-                year = 0
-            if not 1970 <= year <= 2200:
-                raise ValueError(f"measurement: {name} {value.isoformat()} is outside "
-                                 "1970..2200 UTC; send the run's real start and end")
-        if self.ended_at < self.started_at:
-            raise ValueError("measurement: ended_at is before started_at; swap them")
-        if self.energy_kwh < 0 or self.kg_co2e < 0:
-            raise ValueError("measurement: energy_kwh and kg_co2e must be >= 0")
-
-
-def from_measurement(m: Any, *, team: str | None = None, workload: str | None = None,
-                     region: str | None = None) -> MeasuredRow:
-    """A row from a ``carbon.measured.Measurement`` (codecarbon's emissions.csv, JSONL)."""
-    return MeasuredRow(region=region or m.region or m.zone or "unknown",
-                       started_at=m.started_at, ended_at=m.ended_at, energy_kwh=m.energy.kwh,
-                       kg_co2e=m.emissions.kg_co2e, source=m.source,
-                       workload=workload or m.project or None, team=team, run_id=m.run_id)
-
-
-def _provenance_kind(key: str) -> str:
-    if key == "catalog" or key.startswith(("price", "pricing")):
-        return "price"
-    if key.startswith("carbon"):
-        return "carbon"
-    if key.startswith("input"):
-        return "input"
-    return "other"
-
-
-def _fetched_at(value: str) -> datetime | None:
-    match = _FETCHED.search(value)
-    if not match:
-        return None
-    return datetime.fromisoformat(match.group(1))
-
-
-def _workload_json(w: TrainingWorkload) -> str:
-    data = {f.name: getattr(w, f.name) for f in dataclasses.fields(w)}
-    return json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
-                      sort_keys=True)
-
-
-_COLUMNS = ("workload", "kind", "team", "region", "cluster", "accelerator", "partition",
-            "purchase", "start", "end", "gpus", "replicas", "cost_usd", "energy_kwh",
-            "operational_kg", "embodied_kg", "reason")
-_FIELDS = {f.name: f for f in dataclasses.fields(Assignment)}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
-def _assignment_row(plan_id: str, a: Assignment) -> dict[str, Any]:
-    row = {name: getattr(a, name) for name in _COLUMNS}
-    row["kind"], row["purchase"] = str(a.kind), str(a.purchase)
-    extra = {name: _jsonable(getattr(a, name)) for name in _FIELDS if name not in _COLUMNS}
-    return {"plan_id": plan_id, **row, "extra_json": json.dumps(extra, sort_keys=True)}
-
-
-def _assignment(row: Any) -> Assignment:
-    values: dict[str, Any] = {name: getattr(row, name) for name in _COLUMNS}
-    values["kind"], values["purchase"] = WorkloadKind(row.kind), Purchase(row.purchase)
-    extra = json.loads(row.extra_json) if row.extra_json else {}
-    for name, f in _FIELDS.items():
-        if name in values or not f.init:
-            continue
-        if name in extra:
-            values[name] = extra[name]
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            # a field newer than the row: an empty value rather than an unreadable plan
-            values[name] = "" if f.type in ("str", str) else None
-    return Assignment(**values)
-
-
 def _summary(row: Any) -> PlanSummary:
     return PlanSummary(
         id=row.id, seq=row.seq, created_at=row.created_at, stored_at=row.stored_at,
@@ -225,16 +125,6 @@ def _summary(row: Any) -> PlanSummary:
         objective=row.objective, solver_status=row.solver_status,
         totals=Totals(cost_usd=row.cost_usd, energy_kwh=row.energy_kwh,
                       operational_kg=row.operational_kg, embodied_kg=row.embodied_kg))
-
-
-def content_digest(plan: Plan, provenance: Mapping[str, str], inputs_digest: str | None) -> str:
-    data = plan_json.plan_dict(plan)
-    data.pop("created_at", None)
-    data.get("solver", {}).pop("wall_s", None)
-    data["provenance"] = dict(sorted(provenance.items()))
-    data["inputs_digest"] = inputs_digest
-    text = json.dumps(data, sort_keys=True, allow_nan=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -326,17 +216,17 @@ class Store:
                         inputs_digest=inputs_digest, plan_json=doc))
                     if prov:
                         conn.execute(insert(t.provenance), [
-                            {"plan_id": plan_id, "key": k, "kind": _provenance_kind(k),
-                             "value": v, "fetched_at": _fetched_at(v)}
+                            {"plan_id": plan_id, "key": k, "kind": provenance_kind(k),
+                             "value": v, "fetched_at": fetched_at(v)}
                             for k, v in sorted(prov.items())])
                     if workload_rows:
                         conn.execute(insert(t.workloads), [
                             {"plan_id": plan_id, "name": w.name, "team": w.team,
-                             "kind": str(w.kind), "spec_json": _workload_json(w)}
+                             "kind": str(w.kind), "spec_json": workload_json(w)}
                             for w in workload_rows])
                     if plan.assignments:
                         conn.execute(insert(t.assignments),
-                                     [_assignment_row(plan_id, a) for a in plan.assignments])
+                                     [assignment_row(plan_id, a) for a in plan.assignments])
                     if plan.unplaced:
                         conn.execute(insert(t.unplaced), [
                             {"plan_id": plan_id, "workload": u.workload, "reason": u.reason}
@@ -387,8 +277,8 @@ class Store:
             prows = conn.execute(select(t.provenance).where(t.provenance.c.plan_id == plan_id)
                                  .order_by(t.provenance.c.key)).all()
         doc = json.loads(row.plan_json)
-        planned = tuple(_assignment(r) for r in arows if r.origin == "plan")
-        arrivals = tuple(_assignment(r) for r in arows if r.origin != "plan")
+        planned = tuple(assignment_from_row(r) for r in arows if r.origin == "plan")
+        arrivals = tuple(assignment_from_row(r) for r in arows if r.origin != "plan")
         solver = doc.get("solver", {})
         plan = Plan(
             created_at=row.created_at, horizon_start=row.horizon_start,
@@ -407,7 +297,7 @@ class Store:
             provenance={p.key: p.value for p in prows},
             mig_layouts=plan_json.mig_layouts_from_dict(doc, f"plan {plan_id}"))
         provenance = tuple({"key": p.key, "kind": p.kind, "value": p.value,
-                            "fetched_at": _iso(p.fetched_at)} for p in prows)
+                            "fetched_at": utc_iso(p.fetched_at)} for p in prows)
         return StoredPlan(summary=_summary(row), plan=plan, admissions=arrivals,
                           provenance=provenance, plan_json=doc)
 
@@ -421,7 +311,7 @@ class Store:
             if seen is not None:
                 return False
             conn.execute(insert(t.assignments).values(
-                **_assignment_row(plan_id, assignment), origin="admission",
+                **assignment_row(plan_id, assignment), origin="admission",
                 object_ref=object_ref, admitted_at=admitted_at or datetime.now(UTC)))
         return True
 
@@ -455,80 +345,27 @@ class Store:
 
     # ---- measurements and footprint ----------------------------------------
     def add_measurements(self, rows: Iterable[MeasuredRow]) -> int:
-        now = datetime.now(UTC)
-        values = [{f.name: getattr(m, f.name) for f in dataclasses.fields(m)} | {"recorded_at": now}
-                  for m in rows]
-        if values:
-            with self.engine.begin() as conn:
-                conn.execute(insert(t.emissions), values)
-        return len(values)
+        """Store measured-emissions rows in one transaction; how many were stored."""
+        return fp.add_measurements(self.engine, rows)
 
     def measurements(self, *, since: datetime | None = None,
                      until: datetime | None = None) -> list[MeasuredRow]:
-        query = select(t.emissions).order_by(t.emissions.c.started_at, t.emissions.c.id)
-        if since is not None:
-            query = query.where(t.emissions.c.ended_at > since)
-        if until is not None:
-            query = query.where(t.emissions.c.started_at < until)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [MeasuredRow(region=r.region, started_at=r.started_at, ended_at=r.ended_at,
-                            energy_kwh=r.energy_kwh, kg_co2e=r.kg_co2e, source=r.source,
-                            workload=r.workload, team=r.team, run_id=r.run_id, kind=r.kind)
-                for r in rows]
+        """Rows that overlap [``since``, ``until``) (each bound if given), oldest first."""
+        return fp.read_measurements(self.engine, since=since, until=until)
 
     def footprint(self, *, plan_id: str | None = None, since: datetime | None = None,
                   until: datetime | None = None) -> dict[str, Any]:
         """Totals by team and region: planned (a plan, arrivals included) and measured, apart."""
         stored = self.load_plan(plan_id)
-        planned: dict[str, Any] = {"plan_id": None, "by_team": [], "by_region": [],
-                                   "total": _zero()}
-        if stored is not None:
-            rows = [(a.team, a.region, a.cost_usd, a.energy_kwh, a.emissions_kg)
-                    for a in stored.all_assignments]
-            planned = {"plan_id": stored.id,
-                       "horizon": {"start": _iso(stored.plan.horizon_start),
-                                   "end": _iso(stored.plan.horizon_end)},
-                       **_grouped(rows, with_cost=True)}
-        measured_rows = [(m.team or "unknown", m.region, 0.0, m.energy_kwh, m.kg_co2e)
-                         for m in self.measurements(since=since, until=until)]
-        measured = {"window": {"since": _iso(since), "until": _iso(until)},
-                    "readings": len(measured_rows), **_grouped(measured_rows, with_cost=False)}
-        return {"planned": planned, "measured": measured,
-                "note": "planned = the plan's location-based estimate; measured = readings "
-                        "recorded with their source (e.g. codecarbon); never summed together"}
-
-
-def _grouped(rows: list[tuple[str, str, float, float, float]], *, with_cost: bool) -> dict:
-    def group(index: int) -> list[dict[str, Any]]:
-        acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-        for row in rows:
-            for i, value in enumerate(row[2:]):
-                acc[row[index]][i] += value
-        key = "team" if index == 0 else "region"
-        return [{key: name, **_totals(v, with_cost)} for name, v in sorted(acc.items())]
-
-    total = [float(sum(r[i] for r in rows)) for i in (2, 3, 4)]
-    return {"by_team": group(0), "by_region": group(1), "total": _totals(total, with_cost)}
-
-
-def _totals(v: list[float], with_cost: bool) -> dict[str, float]:
-    out = {"energy_kwh": round(v[1], 3), "kg_co2e": round(v[2], 3)}
-    if with_cost:
-        out = {"cost_usd": round(v[0], 2)} | out
-    return out
-
-
-def _zero() -> dict[str, float]:
-    return {"cost_usd": 0.0, "energy_kwh": 0.0, "kg_co2e": 0.0}
+        planned = (fp.no_plan_section() if stored is None else
+                   fp.planned_section(stored.id, stored.plan, stored.all_assignments))
+        measured = fp.measured_section(self.measurements(since=since, until=until),
+                                       since=since, until=until)
+        return fp.report(planned, measured)
 
 
 def _float(value: Any) -> float:
     return float("nan") if value is None else float(value)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def store_plan(url: str | None, plan: Plan, provenance: Mapping[str, str] | None = None, *,

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from app.store import MeasuredRow, Store, StoreError, from_measurement, store_plan
+from app.store import Store, StoreError, store_plan
 from app.store import schema as t
+from app.store.footprint import MeasuredRow, from_measurement
 from planner.domain import (
     Assignment,
     Objective,

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from app.dashboard import env, queries, replan
-from app.store import MeasuredRow, Store
+from app.store import Store
+from app.store.footprint import MeasuredRow
 from tests.app.conftest import fresh_database
 from tests.app.dashboard.conftest import PAGES, no_exception, run_page, workloads_of
 from tests.app.test_store import T0, synthetic_plan
