@@ -22,7 +22,8 @@ from typing import Any
 import pandas as pd
 
 from app.errors import InputError
-from app.inputs import WorkloadsIn, _validated, read_yaml
+from app.input_schema import WorkloadsIn, validated
+from app.inputs import read_yaml
 from forecasting import ForecastError, forecast
 from forecasting.api import quantile_column
 from forecasting.errors import SourceError
@@ -72,7 +73,7 @@ def serving_from_data(data: Any, source: str, fleet: Fleet, *, start: datetime,
                       ) -> tuple[ServingWorkload, ...]:
     """The ``serving:`` entries of a workloads document (demand counts from the plan start;
     ``demand_history`` files are forecast, :func:`demand_from_history`)."""
-    parsed = _validated(WorkloadsIn, data, source, "workloads")
+    parsed = validated(WorkloadsIn, data, source, "workloads")
     regions = set(fleet.region_names)
     names = {w.name for w in parsed.workloads}
     out = []

@@ -2,7 +2,7 @@
 
 Everything here is immutable (frozen dataclasses; change with
 ``dataclasses.replace``), times are timezone-aware UTC and quantities carry
-their unit in the name. Pydantic lives only at the edges (app/inputs.py); it
+their unit in the name. Pydantic lives only at the edges (app/input_schema.py); it
 converts to these types.
 
 Accelerators and providers are plain strings validated at the edge against
