@@ -99,6 +99,7 @@ CHOICE_SE = 1.0         # standard errors by which a model must beat the combina
 PRIOR_WINDOWS = 1.0     # weight of the model's own interval width, in backtest windows
 MIN_FACTOR, MAX_FACTOR = 0.25, 10.0   # guards against degenerate backtests, not tuned
 NARROW_SELECTED = False  # True: narrow a model picked for its small errors too (the study)
+RECENCY = 1.0           # weight of a backtest window per window of age (1: all alike)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,22 +122,28 @@ def windows_for(n: int, seasons: tuple[int, ...], names: Sequence[ModelName], *,
     return max(0, min(n_windows, (n - need) // horizon))
 
 
-def _raw_factor(s: np.ndarray, level: int) -> float:
+def _raw_factor(s: np.ndarray, level: int, weights: np.ndarray | None = None) -> float:
     """``k_hat``: the finite-sample ``level`` % quantile of the normalised residuals ``s``
-    (1 where it cannot be computed), within [MIN_FACTOR, MAX_FACTOR]."""
-    s = s[~np.isnan(s)]
+    (1 where it cannot be computed), within [MIN_FACTOR, MAX_FACTOR]. With ``weights`` (one
+    per point, the newest window's 1), the weighted quantile of non-exchangeable conformal
+    prediction, the new point weighing 1; all weights 1 give the plain quantile."""
+    w = np.ones(len(s)) if weights is None else np.asarray(weights, dtype=float)
+    keep = ~np.isnan(s)
+    s, w = s[keep], w[keep]
     if len(s) == 0:
         return 1.0
-    k = math.ceil((len(s) + 1) * level / 100)
-    k_hat = float(np.sort(s)[min(k, len(s)) - 1])
+    order = np.argsort(s, kind="stable")
+    cum = np.cumsum(w[order]) / (w.sum() + 1.0)
+    k = int(np.searchsorted(cum, level / 100 - 1e-12))
+    k_hat = float(s[order][min(k, len(s) - 1)])
     if not math.isfinite(k_hat):
         return 1.0
     return min(max(k_hat, MIN_FACTOR), MAX_FACTOR)
 
 
-def _shrunk(k_hat: float, windows: int) -> float:
+def _shrunk(k_hat: float, windows: float) -> float:
     """``k_hat`` shrunk towards 1 in log space by a prior worth ``PRIOR_WINDOWS`` windows."""
-    if windows < 1:
+    if windows <= 0:
         return 1.0
     return float(k_hat ** (windows / (windows + PRIOR_WINDOWS)))
 
@@ -146,12 +153,21 @@ def _conformal_factor(s: np.ndarray, level: int, windows: int) -> float:
     return _shrunk(_raw_factor(s, level), windows)
 
 
+def _window_weights(cutoffs: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per point, ``RECENCY ** age`` (age in windows, the newest 0), and the windows'
+    effective number ``(sum v)^2 / sum v^2`` over the window weights ``v``."""
+    uniq, inverse = np.unique(cutoffs, return_inverse=True)
+    v = RECENCY ** np.arange(len(uniq) - 1, -1, -1, dtype=float)
+    return v[inverse], float(v.sum() ** 2 / (v ** 2).sum())
+
+
 def _raw_factors(cv: pd.DataFrame, names: Sequence[str], levels: Sequence[int]
-                 ) -> dict[tuple[str, str, int], tuple[float, int]]:
+                 ) -> dict[tuple[str, str, int], tuple[float, float]]:
     """(series, model, level) -> (``k_hat``, windows) from the backtest forecasts ``cv``."""
-    out: dict[tuple[str, str, int], tuple[float, int]] = {}
+    out: dict[tuple[str, str, int], tuple[float, float]] = {}
     rows = cv.groupby("unique_id", sort=False).indices
-    windows = cv.groupby("unique_id", sort=False)["cutoff"].nunique().to_dict()
+    cutoffs = cv["cutoff"].to_numpy()
+    weights = {uid: _window_weights(cutoffs[idx]) for uid, idx in rows.items()}
     for name in names:
         dev = (cv["y"] - cv[name]).abs().to_numpy(dtype=float)
         for level in levels:
@@ -160,7 +176,8 @@ def _raw_factors(cv: pd.DataFrame, names: Sequence[str], levels: Sequence[int]
                 s = np.where(half > 0, dev / half, np.where(dev == 0, 0.0, np.inf))
             s = np.where(np.isnan(dev) | np.isnan(half), np.nan, s)
             for uid, idx in rows.items():
-                out[(str(uid), name, level)] = (_raw_factor(s[idx], level), int(windows[uid]))
+                w, n_eff = weights[uid]
+                out[(str(uid), name, level)] = (_raw_factor(s[idx], level, w), n_eff)
     return out
 
 
@@ -248,7 +265,7 @@ def run_backtest(prep: Prepared, names: Sequence[ModelName], *, series: Sequence
             groups.setdefault((seasons, w), []).append(str(uid))
     scored = [*names] + ([BASELINE] if BASELINE not in names else [])
     per_window: list[pd.DataFrame] = []
-    raw: dict[tuple[str, str, int], tuple[float, int]] = {}
+    raw: dict[tuple[str, str, int], tuple[float, float]] = {}
     failures: list[Failure] = []
     for (seasons, w), uids in groups.items():
         sub = frame[frame["unique_id"].isin(set(uids))]
