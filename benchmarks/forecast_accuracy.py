@@ -110,12 +110,6 @@ STUDY: dict[str, Variant] = {
     # the number of backtest windows, with the rule above (unselected two-sided, prior 1)
     "auto, 5 windows": ({"models": "auto", "n_windows": 5}, {}),
     "auto, default windows": ({"models": "auto"}, {}),
-    # recent backtest windows weigh more (non-exchangeable conformal, RECENCY per window)
-    "auto, recency 0.8": ({"models": "auto"}, {"RECENCY": 0.8}),
-    "auto, recency 0.6": ({"models": "auto"}, {"RECENCY": 0.6}),
-    "carbon call": (CARBON_CALL, {}),
-    "carbon call, recency 0.8": (CARBON_CALL, {"RECENCY": 0.8}),
-    "carbon call, recency 0.6": (CARBON_CALL, {"RECENCY": 0.6}),
 }
 
 
