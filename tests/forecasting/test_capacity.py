@@ -49,4 +49,23 @@ def test_negative_capacity_is_refused():
 def test_available_is_never_negative_and_never_above_capacity_minus_load(cap, hi):
     out = available_capacity({"eu-1/A100": cap}, _fc(hi), level=80)["available"]
     assert (out >= 0).all()
-    assert (out == (cap - pd.Series(hi)).clip(lower=0)).all()
+    assert (out <= cap).all()
+    assert (out == (cap - pd.Series(hi).clip(lower=0)).clip(lower=0)).all()
+
+
+def test_a_load_forecast_below_zero_frees_no_more_than_the_capacity():
+    # a history with negative glitches can forecast a negative load: it counts as none
+    out = available_capacity({"eu-1/A100": 10.0}, _fc([-5.2, 4.0]), level=80)
+    assert out["available"].tolist() == [10.0, 6.0]
+
+
+@pytest.mark.parametrize("cap", ["64", None, True])
+def test_a_capacity_that_is_not_a_number_is_refused(cap):
+    with pytest.raises(InputDataError, match="capacity: series 'eu-1/A100': .* is not a finite"):
+        available_capacity({"eu-1/A100": cap}, _fc([1.0]), level=80)
+
+
+@pytest.mark.parametrize("level", [80.5, "80", True])
+def test_a_level_that_is_not_a_whole_percentage_is_refused(level):
+    with pytest.raises(InputDataError, match="level: .* is not a whole percentage"):
+        demand_at(_fc([1.0]), level=level)
