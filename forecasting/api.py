@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ from forecasting.backtest import Backtest, parse_choice, run_backtest, score_col
 from forecasting.engine import parse_engine, run_forecast
 from forecasting.ensemble import combine, fitted_models
 from forecasting.errors import ForecastError, InputDataError
-from forecasting.frame import Prepared, name_list, prepare
+from forecasting.frame import Prepared, freq_step, name_list, prepare
 from forecasting.models import BASELINE, CONSTANT, ModelName, build, parse_models
 
 MIN_WINDOWS, MAX_WINDOWS = 3, 8   # default backtest origins per series (module doc) ...
@@ -89,16 +90,28 @@ def _history_steps(history_steps: int | None, season_lengths: Sequence[int]) -> 
     return int(history_steps)
 
 
+def seasons_for(freq: str) -> tuple[int, ...]:
+    """The default seasons of ``freq`` data in steps: a day and a week, each where it is a
+    whole number of steps above one ((24, 168) hourly, (96, 672) at 15 minutes, (7,) daily)."""
+    step = freq_step(freq)
+    out = []
+    for period in (pd.Timedelta(days=1), pd.Timedelta(days=7)):
+        steps = period / step
+        if steps > 1 and float(steps).is_integer():
+            out.append(int(steps))
+    return tuple(out)
+
+
 def default_windows(n_series: int) -> int:
     """Backtest windows per series when the caller does not say (module doc)."""
     return min(MAX_WINDOWS, max(MIN_WINDOWS, FIT_BUDGET // max(n_series, 1) - 1))
 
 
 def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,), freq: str = "h",
-             season_lengths: Sequence[int] = (24, 168), models: str | Sequence[str] = "auto",
+             season_lengths: Sequence[int] | None = None, models: str | Sequence[str] = "auto",
              engine: str = "local", n_windows: int | None = None,
              history_steps: int | None = None, calibrate: bool = True,
-             choice: str = "robust") -> Forecast:
+             choice: str = "robust", source: str = "history") -> Forecast:
     """Forecast every series of ``frame`` (``unique_id, ds, y``) ``horizon`` steps ahead.
 
     ``models``: ``"auto"`` (seasonal_naive, stl_ets, weekly_naive and their median),
@@ -109,8 +122,10 @@ def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,)
     backtest origins (``None``: ``default_windows`` of the number of non-constant series;
     0 skips the backtest: the first non-baseline model is used everywhere, intervals
     uncalibrated).
-    ``history_steps``: fit on at most this many recent steps (default 3 x the longest season,
-    >= 200). ``engine``:
+    ``season_lengths``: seasons in steps (default ``seasons_for(freq)``: a day and a week,
+    (24, 168) for hourly data). ``history_steps``: fit on at most this many recent steps
+    (default 3 x the longest season, >= 200). ``source`` names the history in errors and
+    warnings (the CLI passes the file). ``engine``:
     ``"local"`` or ``"ray"``. ``calibrate=False`` keeps the models' own intervals (the factors
     are still reported in ``scores``). Raises ``InputDataError`` for history it cannot repair.
     """
@@ -124,8 +139,10 @@ def forecast(frame: pd.DataFrame, *, horizon: int, levels: Sequence[int] = (80,)
     rule = parse_choice(choice)
     if n_windows is not None and n_windows < 0:
         raise InputDataError("n_windows", f"{n_windows} is negative", fix="use 0 to skip backtests")
+    if season_lengths is None:
+        season_lengths = seasons_for(freq)
     input_size = _history_steps(history_steps, season_lengths)
-    prep = prepare(frame, freq=freq, season_lengths=season_lengths)
+    prep = prepare(frame, freq=freq, season_lengths=season_lengths, source=source)
     repairs = list(prep.repairs)
     modelled = sorted(set(prep.seasons) - prep.constant)
     if n_windows is None:
@@ -226,8 +243,20 @@ def _to_values(fc: pd.DataFrame, model: str, bt: Backtest | None, levels: Sequen
             lo, hi = res["mean"] - k * (res["mean"] - lo), res["mean"] + k * (hi - res["mean"])
         res[quantile_column(level, upper=False)] = lo
         res[quantile_column(level)] = hi
+    _nest(res, levels)
     res["model"] = model
     return res
+
+
+def _nest(res: pd.DataFrame, levels: Sequence[int]) -> None:
+    """Make the intervals nested (``levels`` ascending): each level's bounds at least as wide
+    as the level below. Factors calibrated per level can cross at short horizons (a 99 %
+    upper bound under the 95 % one); the wider bound is kept, as in monotone rearrangement of
+    crossing quantiles (Chernozhukov, Fernandez-Val & Galichon 2010)."""
+    for inner, outer in pairwise(levels):
+        for upper, widest in ((False, np.fmin), (True, np.fmax)):
+            col = quantile_column(outer, upper)
+            res[col] = widest(res[col], res[quantile_column(inner, upper)])
 
 
 def _constants(prep: Prepared, *, horizon: int, levels: Sequence[int]) -> pd.DataFrame:

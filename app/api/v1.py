@@ -90,7 +90,8 @@ class ForecastRequest(BaseModel):
     horizon: int = Field(ge=1, le=24 * 14)
     levels: list[int] = Field(default=[80], min_length=1, max_length=5)
     freq: str = Field(default="h", pattern=r"^[0-9]*(min|h|D)$")
-    season_lengths: list[int] = Field(default=[24, 168], max_length=4)
+    # seasons in steps; None: a day and a week in steps of freq ((24, 168) for "h")
+    season_lengths: list[int] | None = Field(default=None, max_length=4)
     models: str = Field(default="auto", max_length=200)
     # backtest windows; None: as many as forecasting's budget allows (8 for a few series)
     n_windows: int | None = Field(default=None, ge=0, le=10)
@@ -104,7 +105,8 @@ def _forecast(module: Any, body: ForecastRequest) -> dict[str, Any]:
                           "ds": pd.to_datetime([o.ds for o in body.history], utc=True),
                           "y": [o.y for o in body.history]})
     fc = module.forecast(frame, horizon=body.horizon, levels=tuple(body.levels), freq=body.freq,
-                         season_lengths=tuple(body.season_lengths), models=body.models,
+                         season_lengths=(None if body.season_lengths is None
+                                         else tuple(body.season_lengths)), models=body.models,
                          n_windows=body.n_windows, choice=body.choice)
     values = fc.values.copy()
     values["ds"] = values["ds"].map(_iso)

@@ -119,7 +119,9 @@ def register(app: typer.Typer) -> None:
         time_col: Annotated[str, typer.Option("--time-col", help="Timestamp column.")] = "ds",
         value_col: Annotated[str, typer.Option("--value-col", help="Value column.")] = "y",
         freq: Annotated[str, typer.Option(help="Step of the history (pandas alias).")] = "h",
-        seasons: Annotated[str, typer.Option(help="Season lengths in steps.")] = "24,168",
+        seasons: Annotated[str | None, typer.Option(
+            help="Season lengths in steps, e.g. 24,168; default: a day and a week in steps "
+                 "of --freq (24,168 hourly, 96,672 at 15min, 7 daily).")] = None,
         windows: Annotated[int | None, typer.Option(
             min=0, help="Backtest windows (origins); default: 8 for up to 444 series, fewer "
                         "for more (3 from 801), within a fixed number of fits.")] = None,
@@ -132,13 +134,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Forecast HISTORY with prediction intervals, or backtest the models on it."""
         steps = _steps(horizon, freq)
-        season_lengths = _seasons(seasons)
+        season_lengths = None if seasons is None else _seasons(seasons)
+        if backtest and windows == 0:
+            raise _fail("--windows: 0 windows leaves nothing to backtest; give 1 or more, or "
+                        "leave it out for the default", EXIT_BAD_INPUT)
         try:
             frame = read_history(history, id_col=id_col, time_col=time_col, value_col=value_col)
             fc = forecast(frame, horizon=steps, levels=level, freq=freq,
                           season_lengths=season_lengths, models=models, engine=engine,
-                          n_windows=max(windows, 1) if backtest and windows is not None else windows,
-                          choice=choice)
+                          n_windows=windows, choice=choice, source=str(history))
         except (InputDataError, SourceError, EngineUnavailableError) as exc:
             raise _fail(str(exc), EXIT_BAD_INPUT) from None
         except ForecastError as exc:

@@ -94,6 +94,7 @@ def test_repairs_are_warned_about(cli, tmp_path):
     (["--engine", "spark"], "engine 'spark' is unknown"),
     (["--seasons", "x"], "--seasons"),
     (["--choice", "best"], "'best' is not a choice rule"),
+    (["--backtest", "--windows", "0"], "--windows: 0 windows leaves nothing to backtest"),
 ])
 def test_bad_input_exits_2_with_one_line(cli, history, args, match):
     res = run(cli, history, *args)
@@ -106,3 +107,22 @@ def test_bad_input_exits_2_with_one_line(cli, history, args, match):
 def test_a_missing_file_exits_2(cli, tmp_path):
     res = run(cli, tmp_path / "nope.csv")
     assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_errors_about_the_rows_name_the_file(cli, tmp_path):
+    path = tmp_path / "header_only.csv"
+    path.write_text("unique_id,ds,y\n")
+    res = run(cli, path)
+    assert res.exit_code == 2
+    assert f"gridshift: {path}: has no rows" in res.output.replace("\n", "")
+
+
+def test_seasons_follow_the_frequency(cli, tmp_path):
+    # 15-minute data: a day is 96 steps and a week 672; with 8 days only the daily season
+    # fits (2 x 672 > 768), and the warning says the week was dropped, in steps of 15 minutes
+    path = tmp_path / "q15.csv"
+    ds = pd.date_range("2024-03-04", periods=8 * 96, freq="15min", tz="UTC")
+    pd.DataFrame({"unique_id": "a", "ds": ds, "y": range(len(ds))}).to_csv(path, index=False)
+    res = run(cli, path, "--freq", "15min", "--horizon", "1h", "--windows", "0")
+    assert res.exit_code == 0, res.output
+    assert "[672] not modelled" in res.output.replace("\n", "")

@@ -304,3 +304,42 @@ def test_default_windows_as_many_as_the_history_allows():
     # (216 - 49) // 48 = 3 windows fit, fewer than the default
     short = forecast(hourly(1, days=9), horizon=48, models=["median"])
     assert short.scores["windows"].eq(3).all()
+
+
+@pytest.mark.parametrize(("freq", "seasons"), [("h", (24, 168)), ("15min", (96, 672)),
+                                               ("30min", (48, 336)), ("D", (7,)), ("7D", ()),
+                                               ("7h", (24,))])
+def test_default_seasons_are_a_day_and_a_week_in_steps_of_the_frequency(freq, seasons):
+    from forecasting.api import seasons_for
+    assert seasons_for(freq) == seasons
+
+
+def test_daily_history_gets_a_weekly_season_by_default():
+    # 120 days with a weekday/weekend rhythm: weekly_naive copies last week (7 steps), not
+    # the value 168 days back (the hourly default a daily history used to get)
+    ds = pd.date_range("2024-01-01", periods=120, freq="D", tz="UTC")
+    y = 100 + 20 * (ds.dayofweek >= 5) + np.random.default_rng(1).normal(0, 1, 120)
+    df = pd.DataFrame({"unique_id": "d", "ds": ds, "y": y})
+    out = forecast(df, horizon=7, freq="D", models=["weekly_naive"], n_windows=0)
+    np.testing.assert_allclose(out.values["mean"].to_numpy(), y[-7:])
+
+
+def test_errors_name_the_history_source():
+    empty = pd.DataFrame({"unique_id": [], "ds": [], "y": []})
+    with pytest.raises(InputDataError, match=r"^cluster\.csv: has no rows"):
+        forecast(empty, horizon=2, source="cluster.csv")
+
+
+def test_intervals_of_several_levels_nest_even_when_their_factors_cross():
+    # calibrated per level, a 99 % factor well under the 95 % one put hi-99 under hi-95
+    from forecasting.api import _to_values
+    from forecasting.backtest import Backtest
+    ds = pd.date_range("2024-01-01", periods=2, freq="h", tz="UTC")
+    raw = pd.DataFrame({"unique_id": "a", "ds": ds, "m": [10.0, 10.0],
+                        "m-lo-95": [6.0, 6.0], "m-hi-95": [14.0, 14.0],
+                        "m-lo-99": [5.0, 5.0], "m-hi-99": [15.0, 15.0]})
+    bt = Backtest(scores=pd.DataFrame(), chosen={"a": "m"}, skipped=(),
+                  width_factors={("a", "m", 95): 1.0, ("a", "m", 99): 0.5})
+    out = _to_values(raw, "m", bt, (95, 99))
+    assert out["hi-99"].tolist() == [14.0, 14.0] and out["lo-99"].tolist() == [6.0, 6.0]
+    assert out["hi-95"].tolist() == [14.0, 14.0]
