@@ -68,10 +68,11 @@ def quantile_column(level: int, upper: bool = True) -> str:
 
 
 def _levels(levels: Sequence[int] | int) -> tuple[int, ...]:
-    raw = [levels] if isinstance(levels, int | float) else list(levels)
+    raw = [levels] if isinstance(levels, int | float | str) else list(levels)
     out = []
     for lv in raw:
-        if isinstance(lv, bool) or not float(lv).is_integer() or not 0 < float(lv) < 100:
+        if (isinstance(lv, bool) or not isinstance(lv, int | float | np.number)
+                or not float(lv).is_integer() or not 0 < float(lv) < 100):
             raise InputDataError("levels", f"{lv!r} is not a whole percentage between 1 and 99",
                                  fix="use e.g. 80 or 95")
         out.append(int(lv))

@@ -172,6 +172,8 @@ def test_series_with_different_lengths_and_ends_are_forecast_from_their_own_end(
     ({"horizon": 0}, "horizon"),
     ({"horizon": 2.5}, "horizon"),
     ({"horizon": 4, "levels": (80, 100)}, "levels"),
+    ({"horizon": 4, "levels": "80"}, "levels: '80' is not a whole percentage"),
+    ({"horizon": 4, "levels": ["abc"]}, "levels: 'abc' is not a whole percentage"),
     ({"horizon": 4, "models": "prophet"}, "unknown model 'prophet'"),
     ({"horizon": 4, "freq": "MS"}, "freq"),
     ({"horizon": 4, "choice": "best"}, "'best' is not a choice rule"),
