@@ -7,11 +7,16 @@ GPUs in use. A job ``j`` holds ``g_j`` GPUs over ``[s_j, e_j)``. The value of st
 
 ``A`` is evaluated at all grid points at once from prefix sums over jobs sorted by start and
 by end, so a million jobs cost one sort. Jobs without an end are running: they end at ``until``
-(default: the latest start or end in the table). The grid runs from the floor of the first start
-to the floor of ``until``; a final partial step is left out rather than under-counted.
+(default: the latest start or end in the table; pass it when jobs are still running, since the
+table cannot say how long they have run). Jobs that end later are cut at ``until``; a job that
+starts after it is an error, like the other bad rows. The grid runs from the floor of the first
+start to the floor of ``until``; a final partial step is left out rather than under-counted.
 
 Requests per step. ``events_per_step`` counts rows per step between the first and the last
 event; steps without a request are real zeros (the table is assumed complete over its span).
+
+Times in the tables and ``until`` must carry a zone (naive times are refused, not guessed), and
+``freq`` must be a fixed step ('h', '15min', 'D'), not a calendar one ('MS', 'W').
 """
 
 from __future__ import annotations
@@ -21,7 +26,22 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from forecasting.errors import SourceError
+from forecasting.errors import InputDataError, SourceError
+from forecasting.frame import freq_step
+
+
+def _until(until: object, source: str) -> pd.Timestamp:
+    try:
+        out = pd.Timestamp(until)
+    except (ValueError, TypeError):
+        out = pd.NaT
+    if out is pd.NaT:
+        raise InputDataError(source, f"{until!r} is not a time", field="until",
+                             fix="pass a time with a zone, e.g. 2024-05-01T13:00Z")
+    if out.tz is None:
+        raise InputDataError(source, f"{until!r} has no time zone", field="until",
+                             fix="pass a time with a zone, e.g. 2024-05-01T13:00Z")
+    return out.tz_convert("UTC")
 
 
 def _times(col: pd.Series, source: str, name: str) -> pd.Series:
@@ -31,6 +51,8 @@ def _times(col: pd.Series, source: str, name: str) -> pd.Series:
     except (ValueError, TypeError):
         raise SourceError(source, "cannot read the times", field=name,
                           fix="use ISO 8601 times with a zone, e.g. 2024-05-01T13:00Z") from None
+    if out.dt.tz is None and out.isna().all():      # nothing to read a zone from (e.g. no ends)
+        return out.dt.tz_localize("UTC")
     if out.dt.tz is None:
         raise SourceError(source, "times have no time zone", field=name,
                           fix="add 'Z' or an offset, or localise the column to UTC first")
@@ -57,7 +79,7 @@ def gpus_in_use(jobs: pd.DataFrame, *, start: str = "start", end: str = "end",
                               field=col, fix="name the job table's start, end and GPU columns")
     if jobs.empty:
         raise SourceError(source, "has no jobs", fix="pass a table with at least one job")
-    step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    step = freq_step(freq)
     s = _times(jobs[start], source, start)
     if s.isna().any():
         raise SourceError(source, f"job in row {int(s.isna().to_numpy().argmax())} has no start",
@@ -68,18 +90,27 @@ def gpus_in_use(jobs: pd.DataFrame, *, start: str = "start", end: str = "end",
         row = int((g.isna() | (g < 0)).to_numpy().argmax())
         raise SourceError(source, f"row {row}: GPUs {jobs[gpus].iloc[row]!r} is not a number >= 0",
                           field=gpus, fix="give each job's GPU count as a number")
-    latest = max(s.max(), e.max()) if e.notna().any() else s.max()
-    until = latest if until is None else pd.Timestamp(until).tz_convert("UTC")
-    e = e.fillna(until).clip(upper=until)
     if (e < s).any():
         row = int((e < s).to_numpy().argmax())
         raise SourceError(source, f"row {row}: ends ({e.iloc[row]}) before it starts "
                           f"({s.iloc[row]})", field=end, fix="fix or drop that job")
+    running = int(e.isna().sum())
+    latest = max(s.max(), e.max()) if e.notna().any() else s.max()
+    until_given = until is not None
+    until = _until(until, source) if until_given else latest
+    if (s > until).any():
+        row = int((s > until).to_numpy().argmax())
+        raise SourceError(source, f"row {row}: starts ({s.iloc[row]}) after until ({until})",
+                          field=start, fix="pass a later until, or drop jobs that start after it")
+    e = e.fillna(until).clip(upper=until)
     t0 = s.min().floor(step)
     n_steps = int((until.floor(step) - t0) / step)
     if n_steps < 1:
-        raise SourceError(source, "spans less than one whole step", field=end,
-                          fix=f"pass a longer table or a finer freq than {freq!r}")
+        fix = f"pass a longer table or a finer freq than {freq!r}"
+        if running and not until_given:
+            fix = (f"pass until (e.g. now): {running} job(s) have no end, so they run until the "
+                   f"latest time in the table ({until})")
+        raise SourceError(source, "spans less than one whole step", field=end, fix=fix)
     grid = (np.arange(n_steps + 1) * (step / pd.Timedelta(seconds=1)))
     ids = _ids(jobs, id_cols, "all", source)
     sec_s = ((s - t0) / pd.Timedelta(seconds=1)).to_numpy(float)
@@ -113,7 +144,7 @@ def events_per_step(events: pd.DataFrame, *, time_col: str, id_cols: Sequence[st
                           field=time_col, fix="name the event time column")
     if events.empty:
         raise SourceError(source, "has no events", fix="pass a table with at least one row")
-    step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    step = freq_step(freq)
     t = _times(events[time_col], source, time_col).dt.floor(step)
     ids = _ids(events, id_cols, default_id, source)
     counts = pd.DataFrame({"unique_id": ids.to_numpy(), "ds": t.to_numpy()}).value_counts()
