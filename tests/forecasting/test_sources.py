@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import SourceError, forecast
+from forecasting import InputDataError, SourceError, forecast
 from forecasting.sources.files import read_history
 from forecasting.sources.traces import (
     alibaba_gpus_in_use,
@@ -50,6 +50,59 @@ def test_file_problems_name_the_file_the_column_and_the_fix(tmp_path, name, kwar
         read_history(tmp_path / name, **kwargs)
 
 
+def _write(path, text, *, bom=False):
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+    return path
+
+
+def test_a_file_with_several_series_and_no_id_column_is_refused(tmp_path):
+    df = hourly(["eu", "us"], days=1).rename(columns={"unique_id": "cluster"})
+    df.to_csv(tmp_path / "fleet.csv", index=False)
+    with pytest.raises(SourceError, match=r"fleet.csv: looks like several series.*24 of 48 rows "
+                       r"repeat.*\['cluster'\]; fix: .*--id-col \(e.g. --id-col cluster\)"):
+        read_history(tmp_path / "fleet.csv")
+    assert read_history(tmp_path / "fleet.csv", id_col="cluster")["unique_id"].nunique() == 2
+
+
+@pytest.mark.parametrize(("text", "rows"), [
+    ("ds,y\n2024-01-01T00:00Z,1\n2024-01-01T00:00Z,3\n2024-01-01T01:00Z,2\n", 3),
+    ("ds,y,note\n2024-01-01T00:00Z,1,a\n2024-01-01T01:00Z,2,a\n", 2),
+    # a written-out row index numbers rows, not series: duplicates are averaged later
+    (",ds,y\n0,2024-01-01T00:00Z,1\n1,2024-01-01T00:00Z,3\n2,2024-01-01T01:00Z,2\n", 3),
+])
+def test_a_file_without_ids_is_one_series_if_only_duplicates_or_only_extra_columns(
+        tmp_path, text, rows):
+    out = read_history(_write(tmp_path / "eu.csv", text))
+    assert out["unique_id"].tolist() == ["eu"] * rows
+
+
+@pytest.mark.parametrize(("name", "text", "bom"), [
+    ("excel.csv", "ds;y\r\n2024-01-01T00:00Z;1.5\r\n2024-01-01T01:00Z;2\r\n", True),
+    ("tabs.csv", "ds\ty\n2024-01-01T00:00Z\t1.5\n2024-01-01T01:00Z\t2\n", False),
+    ("commas.tsv", "ds,y\n2024-01-01T00:00Z,1.5\n2024-01-01T01:00Z,2\n", False),
+    ("bom.csv", "ds,y\n2024-01-01T00:00Z,1.5\n2024-01-01T01:00Z,2\n", True),
+])
+def test_the_separator_comes_from_the_header_not_the_extension(tmp_path, name, text, bom):
+    out = read_history(_write(tmp_path / name, text, bom=bom))
+    assert out["ds"].tolist() == ["2024-01-01T00:00Z", "2024-01-01T01:00Z"]
+    assert out["y"].tolist() == [1.5, 2.0]
+
+
+def test_decimal_commas_in_a_semicolon_file_are_numbers_only_when_unambiguous(tmp_path):
+    text = "cluster;ds;y\neu;2024-01-01T00:00Z;1,5\neu;2024-01-01T01:00Z;-2\n"
+    out = read_history(_write(tmp_path / "eu.csv", text, bom=True), id_col="cluster")
+    assert out["y"].tolist() == [1.5, -2.0]
+    mixed = read_history(_write(tmp_path / "mixed.csv", "ds;y\n2024-01-01T00:00Z;1.234,5\n"))
+    assert mixed["y"].tolist() == ["1.234,5"]      # left as read: frame.prepare reports it
+
+
+def test_a_one_cell_header_that_holds_a_separator_says_which(tmp_path):
+    path = _write(tmp_path / "h.csv", '"ds;y"\n"2024-01-01T00:00Z;1"\n')
+    with pytest.raises(SourceError, match=r"header is one column 'ds;y', which contains "
+                       r"semicolon ';' but was read with separator comma ','"):
+        read_history(path)
+
+
 def test_gpus_in_use_is_time_weighted_per_hour():
     jobs = pd.DataFrame({
         "start": [T0, T0 + pd.Timedelta(minutes=30), T0 + pd.Timedelta(hours=1)],
@@ -73,6 +126,44 @@ def test_gpus_in_use_wants_zone_aware_times():
     jobs = pd.DataFrame({"start": ["2024-01-01 00:00"], "end": ["2024-01-01 02:00"], "gpus": [1]})
     with pytest.raises(SourceError, match="no time zone"):
         gpus_in_use(jobs)
+
+
+def test_gpus_in_use_counts_jobs_without_an_end_until_until():
+    jobs = pd.DataFrame({"start": [T0, T0 + pd.Timedelta(hours=1)], "end": [None, None],
+                         "gpus": [2, 1]})
+    out = gpus_in_use(jobs, until=T0 + pd.Timedelta(hours=3))
+    assert out["y"].tolist() == pytest.approx([2.0, 3.0, 3.0])
+    assert gpus_in_use(jobs)["y"].tolist() == pytest.approx([2.0])   # default: latest start
+
+
+def test_gpus_in_use_asks_for_until_when_running_jobs_span_no_step():
+    jobs = pd.DataFrame({"start": [T0], "end": [None], "gpus": [1]})
+    with pytest.raises(SourceError, match=r"less than one whole step; fix: pass until .*1 job"):
+        gpus_in_use(jobs)
+
+
+@pytest.mark.parametrize("until", [pd.Timestamp("2024-01-01 03:00"), "2024-01-01 03:00", "soon"])
+def test_gpus_in_use_wants_until_as_a_time_with_a_zone(until):
+    jobs = pd.DataFrame({"start": [T0], "end": [T0 + pd.Timedelta(hours=2)], "gpus": [1]})
+    with pytest.raises(InputDataError, match=r"jobs: field 'until': .*(no time zone|not a time)"):
+        gpus_in_use(jobs, until=until)
+
+
+@pytest.mark.parametrize("freq", ["abc", "MS", "0h"])
+def test_gpus_in_use_and_events_per_step_want_a_fixed_freq(freq):
+    jobs = pd.DataFrame({"start": [T0], "end": [T0 + pd.Timedelta(hours=2)], "gpus": [1]})
+    match = rf"^freq: '{freq}' (is not a fixed-length pandas frequency|has no positive length)"
+    with pytest.raises(InputDataError, match=match):
+        gpus_in_use(jobs, freq=freq)
+    with pytest.raises(InputDataError, match=match):
+        events_per_step(pd.DataFrame({"t": [T0]}), time_col="t", freq=freq)
+
+
+def test_gpus_in_use_rejects_a_job_that_starts_after_until():
+    jobs = pd.DataFrame({"start": [T0, T0 + pd.Timedelta(hours=5)],
+                         "end": [T0 + pd.Timedelta(hours=1), None], "gpus": [1, 1]})
+    with pytest.raises(SourceError, match=r"field 'start': row 1: starts .* after until"):
+        gpus_in_use(jobs, until=T0 + pd.Timedelta(hours=3))
 
 
 def test_events_per_step_counts_with_zeros_in_quiet_steps():
