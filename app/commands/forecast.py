@@ -1,7 +1,8 @@
 """``gridshift forecast HISTORY``: forecasts with intervals, or a backtest, from a history file.
 
 HISTORY is a CSV or Parquet table in the frame contract ``unique_id, ds, y`` (other column
-names via --id-col/--time-col/--value-col; without an id column the file is one series).
+names via --id-col/--time-col/--value-col; without an id column the file is one series), or
+with --jobs a job table (start, end, gpus) turned into GPUs in use per step.
 Repairs made to the history are printed as warnings on stderr.
 
 Exit codes:
@@ -30,7 +31,8 @@ from forecasting import (
     forecast,
 )
 from forecasting.frame import freq_step
-from forecasting.sources.files import read_history
+from forecasting.sources.files import read_history, read_table
+from forecasting.sources.usage import gpus_in_use
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -129,6 +131,11 @@ def register(app: typer.Typer) -> None:
             help="robust: keep the median unless a model beats it by more than one standard "
                  "error over the backtest windows; lowest: the lowest backtest MASE.")
         ] = "robust",
+        jobs: Annotated[bool, typer.Option(
+            "--jobs", help="HISTORY is a job table, one row per job with columns start, end "
+                           "(empty: still running) and gpus, times with a zone: forecast the "
+                           "GPUs in use per --freq step (one series per --id-col value, e.g. "
+                           "cluster; without it, one series 'all').")] = False,
         out: Annotated[Path | None, typer.Option(
             "--out", help="Also write the table (forecast or backtest) to this CSV.")] = None,
     ) -> None:
@@ -139,7 +146,12 @@ def register(app: typer.Typer) -> None:
             raise _fail("--windows: 0 windows leaves nothing to backtest; give 1 or more, or "
                         "leave it out for the default", EXIT_BAD_INPUT)
         try:
-            frame = read_history(history, id_col=id_col, time_col=time_col, value_col=value_col)
+            if jobs:
+                frame = gpus_in_use(read_table(history), id_cols=(id_col,) if id_col else (),
+                                    freq=freq, source=str(history))
+            else:
+                frame = read_history(history, id_col=id_col, time_col=time_col,
+                                     value_col=value_col)
             fc = forecast(frame, horizon=steps, levels=level, freq=freq,
                           season_lengths=season_lengths, models=models, engine=engine,
                           n_windows=windows, choice=choice, source=str(history))

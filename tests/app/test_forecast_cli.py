@@ -126,3 +126,19 @@ def test_seasons_follow_the_frequency(cli, tmp_path):
     res = run(cli, path, "--freq", "15min", "--horizon", "1h", "--windows", "0")
     assert res.exit_code == 0, res.output
     assert "[672] not modelled" in res.output.replace("\n", "")
+
+
+def test_a_job_table_is_forecast_as_gpus_in_use_with_jobs(cli, tmp_path):
+    # two clusters, a 4-GPU job every 6 hours running 3 hours, for 10 days
+    starts = pd.date_range("2024-03-01", periods=40, freq="6h", tz="UTC")
+    jobs = pd.DataFrame({"cluster": ["eu", "us"] * 20, "start": starts,
+                         "end": starts + pd.Timedelta(hours=3), "gpus": 4})
+    path = tmp_path / "jobs.csv"
+    jobs.to_csv(path, index=False)
+    plain = run(cli, path)
+    assert plain.exit_code == 2 and "forecast it with --jobs" in plain.output
+    out = tmp_path / "fc.csv"
+    res = run(cli, path, "--jobs", "--id-col", "cluster", "--horizon", "6h", "--out", out)
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out)
+    assert sorted(table["unique_id"].unique()) == ["eu", "us"] and len(table) == 12
