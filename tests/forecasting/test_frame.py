@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,6 +40,41 @@ def test_other_time_zones_are_converted_to_utc():
     df["ds"] = df["ds"].dt.tz_convert("Europe/Berlin")
     prep = prepare(df, season_lengths=(24,))
     assert prep.frame["ds"].iloc[0] == pd.Timestamp("2024-03-04T00:00Z")
+    assert prep.repairs == ()
+
+
+def test_naive_timestamps_among_zoned_ones_are_read_as_utc_and_counted():
+    # pandas reads a naive value after a +02:00 one as +02:00 when both are parsed in one call
+    ds = ["2024-03-31T00:00+02:00", "2024-03-31T00:00", "2024-03-31T03:00+02:00",
+          "2024-03-30T23:00Z"]
+    prep = prepare(pd.DataFrame({"unique_id": "a", "ds": ds, "y": [1.0, 2.0, 3.0, 4.0]}),
+                   season_lengths=())
+    assert prep.frame["ds"].iloc[0] == pd.Timestamp("2024-03-30T22:00Z")
+    assert prep.frame["y"].tolist() == [1.0, 4.0, 2.0, 3.0]   # naive 00:00 is UTC, not +02:00
+    assert any("1 timestamp(s) in 'a' had no time zone while 3 had one; they were read as UTC"
+               in r for r in prep.repairs)
+
+
+def test_offsets_that_change_across_dst_parse_to_the_right_instants_without_a_warning():
+    ds = ["2024-03-31T00:00+01:00", "2024-03-31T01:00+01:00", "2024-03-31T03:00+02:00",
+          "2024-03-31T04:00+02:00"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # pandas' FutureWarning on mixed zones
+        prep = prepare(pd.DataFrame({"unique_id": "a", "ds": ds, "y": [1.0, 2.0, 3.0, 4.0]}),
+                       season_lengths=())
+    assert prep.frame["ds"].tolist() == list(pd.date_range("2024-03-30T23:00Z", periods=4,
+                                                           freq="h"))
+    assert prep.frame["y"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert prep.repairs == ()
+
+
+def test_every_zone_spelling_pandas_reads_counts_as_a_zone():
+    ds = ["2024-01-01T00Z", "2024-01-01T02:00+01", "2024-01-01T03:00+0100",
+          "2024-01-01 04:00:00.0 +01:00", "20240101T040000Z"]
+    prep = prepare(pd.DataFrame({"unique_id": "a", "ds": ds, "y": [1.0, 2.0, 3.0, 4.0, 5.0]}),
+                   season_lengths=())
+    assert prep.frame["ds"].tolist() == list(pd.date_range("2024-01-01T00:00Z", periods=5,
+                                                           freq="h"))
     assert prep.repairs == ()
 
 
@@ -104,6 +141,48 @@ def test_constant_and_all_zero_series_are_flagged():
     prep = prepare(df, season_lengths=(24,))
     assert prep.constant == {"zero", "three"}
     assert any("constant" in r for r in prep.repairs)
+
+
+def _noisy(n=720, seed=1):
+    return np.random.default_rng(seed).normal(50.0, 20.0, n)
+
+
+def test_an_extreme_outlier_is_reported_with_series_count_value_and_time_but_kept():
+    y = _noisy()
+    y[200] = 1e6
+    df = pd.concat([_one(y, uid="gpu"), _one(_noisy(seed=2), uid="calm")])
+    prep = prepare(df, season_lengths=(24,))
+    line = next(r for r in prep.repairs if "robust standard deviations" in r)
+    assert line.startswith("1 value(s) in 'gpu' lie over 100 ")
+    assert "1e+06 in 'gpu' at 2024-01-09T08:00Z" in line
+    assert "forecasts and intervals will follow them" in line
+    assert "'calm'" not in line
+    assert prep.frame["y"].max() == 1e6                  # warned, not changed
+
+
+def test_a_tenfold_peak_in_a_noisy_series_is_not_an_outlier():
+    y = _noisy()
+    y[200] = 500.0
+    assert prepare(_one(y), season_lengths=(24,)).repairs == ()
+
+
+def test_outliers_in_a_mostly_idle_series_are_measured_against_its_iqr():
+    y = np.where(np.arange(720) % 24 < 14, 0.0, _noisy())   # idle 14 h a day: MAD 0
+    y[300] = 1e6
+    prep = prepare(_one(y), season_lengths=(24,))
+    assert any("1 value(s) in 'a'" in r and "1e+06" in r for r in prep.repairs)
+
+
+def test_a_series_ending_well_before_the_newest_is_named_with_its_lag():
+    df = pd.concat([_one(_noisy(), uid="new"), _one(_noisy()[:-120], uid="old")])
+    prep = prepare(df, season_lengths=(24,))
+    assert ("'old': ends 120 hour(s) before the newest series (2024-01-30T23:00Z); its forecast "
+            "starts after its own last point") in prep.repairs
+
+
+def test_a_series_one_step_behind_is_not_stale():
+    df = pd.concat([_one(_noisy(), uid="new"), _one(_noisy()[:-1], uid="late")])
+    assert prepare(df, season_lengths=(24,)).repairs == ()
 
 
 @pytest.mark.parametrize(("frame", "match"), [
