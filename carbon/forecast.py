@@ -73,7 +73,7 @@ def _with_forecasting(history: IntensitySeries, horizon: int, level: int
     chosen = getattr(result, "chosen", {}) or {}
     model = chosen.get(history.zone)
     name = f"forecasting.forecast ({model})" if model else "forecasting.forecast (auto)"
-    notes += [f"history repaired by forecasting: {r}" for r in getattr(result, "repairs", ())]
+    notes += [f"history (forecasting): {r}" for r in getattr(result, "repairs", ())]
     return mean, name, notes
 
 
