@@ -4,11 +4,13 @@
 (``unique_id, ds, y``) with one series per ``<cluster>/<accelerator>``: GPUs
 in use by work gridshift does not plan. It is forecast to the end of the
 plan's look-ahead and the upper bound at ``--load-level`` is reserved
-(planner/load.py).
+(planner/load.py). What forecasting repaired or noticed in the history (gaps filled,
+extreme values, stale series) is logged as a warning naming the file.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +22,8 @@ from forecasting import ForecastError, forecast
 from forecasting.sources.files import read_history
 from planner.domain import Fleet
 from planner.load import reserved_from_forecast
+
+log = logging.getLogger("gridshift.inputs")
 
 
 def reserved_from_history(path: Path, *, level: int, fleet: Fleet, start: datetime,
@@ -33,7 +37,9 @@ def reserved_from_history(path: Path, *, level: int, fleet: Fleet, start: dateti
             raise InputError(str(path), f"history runs to {last:%Y-%m-%dT%H:%MZ}, past the plan "
                              f"start {start:%Y-%m-%dT%H:%MZ}", field="ds",
                              fix="give history that ends before the plan starts")
-        fc = forecast(frame, horizon=gap - 1 + slots, levels=(level,))
+        fc = forecast(frame, horizon=gap - 1 + slots, levels=(level,), source=str(path))
+        for line in fc.repairs:
+            log.warning("%s: %s", path, line)
         return reserved_from_forecast(fc, level=level, fleet=fleet, horizon_start=start,
                                       slots=slots)
     except ForecastError as exc:

@@ -14,6 +14,7 @@ several series in the file, the one named like the workload is used.
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,8 @@ from forecasting.sources.files import read_history
 from planner.domain import Fleet
 from planner.serving import GPU_MEMORY_GB, ServingWorkload, UserLocation, split_key
 from pricing import mig
+
+log = logging.getLogger("gridshift.inputs")
 
 
 def demand_from_history(path: Path, *, workload: str, level: int, start: datetime,
@@ -55,9 +58,11 @@ def demand_from_history(path: Path, *, workload: str, level: int, start: datetim
                              f"the plan start {start:%Y-%m-%dT%H:%MZ}", workload=workload,
                              field="demand_history",
                              fix="give history that ends before the plan starts")
-        fc = forecast(frame, horizon=gap - 1 + horizon_hours, levels=(level,))
+        fc = forecast(frame, horizon=gap - 1 + horizon_hours, levels=(level,), source=str(path))
     except (ForecastError, SourceError, ValueError) as exc:
         raise InputError(where, str(exc).splitlines()[0], field="demand_history") from None
+    for line in fc.repairs:
+        log.warning("%s: %s", where, line)
     upper = fc.values.sort_values("ds")[quantile_column(level)].to_numpy()[gap - 1:]
     return tuple(max(0.0, float(v)) for v in upper)
 
