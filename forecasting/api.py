@@ -68,7 +68,7 @@ def quantile_column(level: int, upper: bool = True) -> str:
 
 
 def _levels(levels: Sequence[int] | int) -> tuple[int, ...]:
-    raw = [levels] if isinstance(levels, int | float | str) else list(levels)
+    raw = [levels] if isinstance(levels, int | float | str | np.number) else list(levels)
     out = []
     for lv in raw:
         if (isinstance(lv, bool) or not isinstance(lv, int | float | np.number)

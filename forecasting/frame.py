@@ -105,6 +105,11 @@ def name_list(ids: Sequence[str], limit: int = 3) -> str:
 _ZONE = r"[T\s]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)\s*$"
 
 
+def has_zone(text: pd.Series) -> np.ndarray:
+    """Per value of ``text`` (timestamps as strings), whether it carries a zone designator."""
+    return text.astype(str).str.contains(_ZONE, regex=True).to_numpy()
+
+
 def _utc(ds: pd.Series, source: str, ids: pd.Series, repairs: list[str]) -> pd.Series:
     if pd.api.types.is_numeric_dtype(ds) and not pd.api.types.is_bool_dtype(ds):
         raise InputDataError(source, "timestamps are numbers, not dates", field="ds",
@@ -125,7 +130,7 @@ def _parse_text(ds: pd.Series, source: str, ids: pd.Series, repairs: list[str]) 
     """Text (or Python datetimes) to UTC; each distinct value is parsed once."""
     codes, distinct = pd.factorize(ds)                       # empty cells get code -1
     text = pd.Series(np.asarray(distinct, dtype=object)).astype(str)
-    zoned = text.str.contains(_ZONE, regex=True).to_numpy()
+    zoned = has_zone(text)
     # utc=True reads each value to its instant: offsets that differ (+01:00 and +02:00 across
     # DST) are converted, not left as object dtype with pandas' FutureWarning. Values with and
     # without a zone are parsed apart: in one call pandas 2.3 gives a naive value the offset of

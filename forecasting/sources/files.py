@@ -16,6 +16,7 @@ anywhere) is read as numbers; anything else is left as read.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -109,9 +110,11 @@ def _check_header(path: Path, cols: list, sep: str | None, col: str, flag: str) 
 
 def _check_one_series(path: Path, raw: pd.DataFrame, time_col: str, value_col: str) -> None:
     """Refuse a file without ids that repeats timestamps and has columns that could be ids."""
-    # columns with a distinct value on every row (a written-out index) number rows, not series
+    # a column with one value cannot tell series apart, and one with a distinct value on every
+    # row or named like pandas' written-out index ("Unnamed: 0") numbers rows, not series
     others = [c for c in raw.columns if c not in (time_col, value_col)
-              and raw[c].nunique(dropna=False) < len(raw)]
+              and 1 < raw[c].nunique(dropna=False) < len(raw)
+              and not re.fullmatch(r"Unnamed: \d+", str(c))]
     repeated = int(raw[time_col].dropna().duplicated().sum())
     if not others or not repeated:
         return

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InputDataError, SourceError
-from forecasting.frame import freq_step
+from forecasting.frame import freq_step, has_zone
 
 
 def _until(until: object, source: str) -> pd.Timestamp:
@@ -45,18 +45,26 @@ def _until(until: object, source: str) -> pd.Timestamp:
 
 
 def _times(col: pd.Series, source: str, name: str) -> pd.Series:
+    """UTC instants; every non-empty time needs a zone (each value read by its own offset, so
+    +01:00 and +02:00 across a DST change both parse). An all-empty column (no job has ended)
+    is all NaT."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        if col.dt.tz is None and col.notna().any():
+            raise SourceError(source, "times have no time zone", field=name,
+                              fix="add 'Z' or an offset, or localise the column to UTC first")
+        return col.dt.tz_localize("UTC") if col.dt.tz is None else col.dt.tz_convert("UTC")
+    present = col.notna()
+    naive = present.to_numpy() & ~has_zone(col.where(present, ""))
+    if naive.any():
+        row = int(naive.argmax())
+        raise SourceError(source, f"row {row}: time {col.iloc[row]!r} has no time zone",
+                          field=name, fix="add 'Z' or an offset to every time, e.g. "
+                                          "2024-05-01T13:00Z")
     try:
-        out = pd.to_datetime(col, format="ISO8601") if not pd.api.types.is_datetime64_any_dtype(
-            col) else col
+        return pd.to_datetime(col, format="ISO8601", utc=True)
     except (ValueError, TypeError):
         raise SourceError(source, "cannot read the times", field=name,
                           fix="use ISO 8601 times with a zone, e.g. 2024-05-01T13:00Z") from None
-    if out.dt.tz is None and out.isna().all():      # nothing to read a zone from (e.g. no ends)
-        return out.dt.tz_localize("UTC")
-    if out.dt.tz is None:
-        raise SourceError(source, "times have no time zone", field=name,
-                          fix="add 'Z' or an offset, or localise the column to UTC first")
-    return out.dt.tz_convert("UTC")
 
 
 def _ids(table: pd.DataFrame, id_cols: Sequence[str], default: str, source: str) -> pd.Series:
@@ -76,7 +84,7 @@ def gpus_in_use(jobs: pd.DataFrame, *, start: str = "start", end: str = "end",
     for col in (start, end, gpus):
         if col not in jobs.columns:
             raise SourceError(source, f"no column {col!r}; columns are {list(jobs.columns)}",
-                              field=col, fix="name the job table's start, end and GPU columns")
+                              field=col, fix="name the job table's columns start, end and gpus")
     if jobs.empty:
         raise SourceError(source, "has no jobs", fix="pass a table with at least one job")
     step = freq_step(freq)

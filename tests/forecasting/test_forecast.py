@@ -174,6 +174,7 @@ def test_series_with_different_lengths_and_ends_are_forecast_from_their_own_end(
     ({"horizon": 4, "levels": (80, 100)}, "levels"),
     ({"horizon": 4, "levels": "80"}, "levels: '80' is not a whole percentage"),
     ({"horizon": 4, "levels": ["abc"]}, "levels: 'abc' is not a whole percentage"),
+    ({"horizon": 4, "levels": np.float64(80.5)}, r"levels: .*80\.5\) is not a whole percentage"),
     ({"horizon": 4, "models": "prophet"}, "unknown model 'prophet'"),
     ({"horizon": 4, "freq": "MS"}, "freq"),
     ({"horizon": 4, "choice": "best"}, "'best' is not a choice rule"),
@@ -345,3 +346,7 @@ def test_intervals_of_several_levels_nest_even_when_their_factors_cross():
     out = _to_values(raw, "m", bt, (95, 99))
     assert out["hi-99"].tolist() == [14.0, 14.0] and out["lo-99"].tolist() == [6.0, 6.0]
     assert out["hi-95"].tolist() == [14.0, 14.0]
+
+
+def test_a_numpy_level_is_one_level():
+    assert forecast(hourly(1, days=3), horizon=2, levels=np.int64(80), n_windows=0).levels == (80,)

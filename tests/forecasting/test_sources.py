@@ -69,6 +69,10 @@ def test_a_file_with_several_series_and_no_id_column_is_refused(tmp_path):
     ("ds,y,note\n2024-01-01T00:00Z,1,a\n2024-01-01T01:00Z,2,a\n", 2),
     # a written-out row index numbers rows, not series: duplicates are averaged later
     (",ds,y\n0,2024-01-01T00:00Z,1\n1,2024-01-01T00:00Z,3\n2,2024-01-01T01:00Z,2\n", 3),
+    # ... even when it repeats (frames concatenated before writing)
+    (",ds,y\n0,2024-01-01T00:00Z,1\n0,2024-01-01T00:00Z,3\n1,2024-01-01T01:00Z,2\n", 3),
+    # a column with one value (metadata) cannot be the series key
+    ("ds,y,region\n2024-01-01T00:00Z,1,eu\n2024-01-01T00:00Z,3,eu\n2024-01-01T01:00Z,2,eu\n", 3),
 ])
 def test_a_file_without_ids_is_one_series_if_only_duplicates_or_only_extra_columns(
         tmp_path, text, rows):
@@ -199,3 +203,23 @@ def test_shared_carbon_trace_forecasts_a_day_ahead(shared_data):
     assert out.values["unique_id"].unique().tolist() == ["GB"]
     assert np.isfinite(out.values["mean"]).all() and (out.values["lo-80"] >= 0).all()
     assert set(out.scores["model"]) == {"seasonal_naive", "stl_ets", "weekly_naive", "median"}
+
+
+def test_gpus_in_use_reads_job_times_by_their_own_offsets_across_dst():
+    jobs = pd.DataFrame({"start": ["2024-03-31T00:00+01:00", "2024-03-31T05:00+02:00"],
+                         "end": ["2024-03-31T02:00+01:00", "2024-03-31T07:00+02:00"],
+                         "gpus": [2, 4]})
+    out = gpus_in_use(jobs).set_index("ds")["y"]
+    assert out[pd.Timestamp("2024-03-30T23:00Z")] == 2.0       # 00:00+01:00
+    assert out[pd.Timestamp("2024-03-31T03:00Z")] == 4.0       # 05:00+02:00
+    assert out[pd.Timestamp("2024-03-31T01:00Z")] == 0.0
+
+
+def test_gpus_in_use_refuses_a_naive_time_among_zoned_ones():
+    # pandas alone would give the naive time the previous value's offset, silently
+    jobs = pd.DataFrame({"start": ["2024-01-01T00:00+02:00", "2024-01-01 01:00"],
+                         "end": ["2024-01-01T03:00+02:00", "2024-01-01T04:00+02:00"],
+                         "gpus": [1, 1]})
+    with pytest.raises(SourceError, match=r"field 'start': row 1: time '2024-01-01 01:00' has no "
+                                          r"time zone"):
+        gpus_in_use(jobs)
