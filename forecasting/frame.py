@@ -248,7 +248,8 @@ def prepare(frame: pd.DataFrame, *, freq: str = "h", season_lengths: Sequence[in
     df = frame.loc[:, list(COLUMNS)].reset_index(drop=True)
     if df["unique_id"].isna().any():
         i = int(df["unique_id"].isna().to_numpy().argmax())
-        raise InputDataError(source, f"row {i} has no series id", field="unique_id",
+        # named as in the file (header = row 1), as forecasting.sources.usage names rows
+        raise InputDataError(source, f"row {i + 2} has no series id", field="unique_id",
                              fix="give every row a unique_id")
     df["unique_id"] = df["unique_id"].astype(str)
     df["ds"] = _utc(df["ds"], source, df["unique_id"], repairs)

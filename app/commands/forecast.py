@@ -2,7 +2,8 @@
 
 HISTORY is a CSV or Parquet table in the frame contract ``unique_id, ds, y`` (other column
 names via --id-col/--time-col/--value-col; without an id column the file is one series), or
-with --jobs a job table (start, end, gpus) turned into GPUs in use per step.
+with --jobs a job table (columns start, end, gpus, or named by --start-col/--end-col/
+--gpus-col) turned into GPUs in use per step; jobs without an end run until --until.
 Repairs made to the history are printed as warnings on stderr.
 
 Exit codes:
@@ -13,6 +14,7 @@ Exit codes:
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.timeparse import parse_hours
+from app.timeparse import parse_hours, parse_time
 from forecasting import (
     EngineUnavailableError,
     Forecast,
@@ -67,6 +69,30 @@ def _seasons(text: str) -> tuple[int, ...]:
     if not out or min(out) < 1:
         raise _fail(f"--seasons: expected lengths >= 1 like '24,168', got {text!r}", EXIT_BAD_INPUT)
     return out
+
+
+def _job_options(jobs: bool, *, start_col: str, end_col: str, gpus_col: str,
+                 until: str | None, history_cols: bool) -> dict[str, object]:
+    """``gpus_in_use`` keywords from the --jobs options; refused without --jobs, and with it
+    --time-col/--value-col (``history_cols``), which a job table does not have."""
+    if jobs and history_cols:
+        raise _fail("--time-col/--value-col: a job table (--jobs) has none; name its columns "
+                    "with --start-col, --end-col and --gpus-col", EXIT_BAD_INPUT)
+    given = {"--start-col": start_col != "start", "--end-col": end_col != "end",
+             "--gpus-col": gpus_col != "gpus", "--until": until is not None}
+    if not jobs:
+        stray = [name for name, on in given.items() if on]
+        if stray:
+            raise _fail(f"{stray[0]}: only job tables have it; add --jobs if HISTORY is one",
+                        EXIT_BAD_INPUT)
+        return {}
+    options: dict[str, object] = {"start": start_col, "end": end_col, "gpus": gpus_col}
+    if until is not None:
+        try:
+            options["until"] = pd.Timestamp(parse_time(until, now=datetime.now(UTC)))
+        except ValueError as exc:
+            raise _fail(f"--until: {exc}", EXIT_BAD_INPUT) from None
+    return options
 
 
 def _fmt(value: object) -> str:
@@ -136,6 +162,16 @@ def register(app: typer.Typer) -> None:
                            "(empty: still running) and gpus, times with a zone: forecast the "
                            "GPUs in use per --freq step (one series per --id-col value, e.g. "
                            "cluster; without it, one series 'all').")] = False,
+        start_col: Annotated[str, typer.Option(
+            "--start-col", help="With --jobs: the column of job start times.")] = "start",
+        end_col: Annotated[str, typer.Option(
+            "--end-col", help="With --jobs: the column of job end times.")] = "end",
+        gpus_col: Annotated[str, typer.Option(
+            "--gpus-col", help="With --jobs: the column of GPUs per job.")] = "gpus",
+        until: Annotated[str | None, typer.Option(
+            "--until", help="With --jobs: when the table was taken, e.g. 'now' or "
+                            "2026-12-04T06:00Z; jobs without an end run until then (default: "
+                            "the latest start or end in the table).")] = None,
         out: Annotated[Path | None, typer.Option(
             "--out", help="Also write the table (forecast or backtest) to this CSV.")] = None,
     ) -> None:
@@ -145,10 +181,13 @@ def register(app: typer.Typer) -> None:
         if backtest and windows == 0:
             raise _fail("--windows: 0 windows leaves nothing to backtest; give 1 or more, or "
                         "leave it out for the default", EXIT_BAD_INPUT)
+        job_options = _job_options(jobs, start_col=start_col, end_col=end_col,
+                                   gpus_col=gpus_col, until=until,
+                                   history_cols=(time_col, value_col) != ("ds", "y"))
         try:
             if jobs:
                 frame = gpus_in_use(read_table(history), id_cols=(id_col,) if id_col else (),
-                                    freq=freq, source=str(history))
+                                    freq=freq, source=str(history), **job_options)
             else:
                 frame = read_history(history, id_col=id_col, time_col=time_col,
                                      value_col=value_col)

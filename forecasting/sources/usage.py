@@ -15,6 +15,9 @@ start to the floor of ``until``; a final partial step is left out rather than un
 Requests per step. ``events_per_step`` counts rows per step between the first and the last
 event; steps without a request are real zeros (the table is assumed complete over its span).
 
+Errors name a bad job by its row as a spreadsheet or editor shows the file: the header is row 1,
+so the table's first job (position 0) is row 2.
+
 Times in the tables and ``until`` must carry a zone (naive times are refused, not guessed), and
 ``freq`` must be a fixed step ('h', '15min', 'D'), not a calendar one ('MS', 'W').
 """
@@ -29,6 +32,17 @@ import pandas as pd
 from forecasting.errors import InputDataError, SourceError
 from forecasting.frame import freq_step, has_zone
 
+_ISO_FIX = "use ISO 8601 times with a zone, e.g. 2024-05-01T13:00Z"
+
+
+def _first(mask: np.ndarray | pd.Series) -> int:
+    """Position of the first job where ``mask`` holds."""
+    return int(np.asarray(mask).argmax())
+
+
+def _row(i: int) -> str:
+    """How errors name the job at position ``i``: its file row, the header being row 1."""
+    return f"row {i + 2}"
 
 def _until(until: object, source: str) -> pd.Timestamp:
     try:
@@ -56,15 +70,20 @@ def _times(col: pd.Series, source: str, name: str) -> pd.Series:
     present = col.notna()
     naive = present.to_numpy() & ~has_zone(col.where(present, ""))
     if naive.any():
-        row = int(naive.argmax())
-        raise SourceError(source, f"row {row}: time {col.iloc[row]!r} has no time zone",
+        i = _first(naive)
+        if pd.isna(pd.to_datetime(col.iloc[i], format="ISO8601", errors="coerce")):
+            raise SourceError(source, f"{_row(i)}: time {col.iloc[i]!r} cannot be read",
+                              field=name, fix=_ISO_FIX)
+        raise SourceError(source, f"{_row(i)}: time {col.iloc[i]!r} has no time zone",
                           field=name, fix="add 'Z' or an offset to every time, e.g. "
                                           "2024-05-01T13:00Z")
     try:
         return pd.to_datetime(col, format="ISO8601", utc=True)
     except (ValueError, TypeError):
-        raise SourceError(source, "cannot read the times", field=name,
-                          fix="use ISO 8601 times with a zone, e.g. 2024-05-01T13:00Z") from None
+        bad = present.to_numpy() & pd.to_datetime(col, format="ISO8601", utc=True,
+                                                  errors="coerce").isna().to_numpy()
+        where = f"{_row(_first(bad))}: time {col.iloc[_first(bad)]!r}" if bad.any() else "times"
+        raise SourceError(source, f"{where} cannot be read", field=name, fix=_ISO_FIX) from None
 
 
 def _ids(table: pd.DataFrame, id_cols: Sequence[str], default: str, source: str) -> pd.Series:
@@ -81,34 +100,36 @@ def gpus_in_use(jobs: pd.DataFrame, *, start: str = "start", end: str = "end",
                 gpus: str = "gpus", id_cols: Sequence[str] = (), freq: str = "h",
                 until: pd.Timestamp | None = None, source: str = "jobs") -> pd.DataFrame:
     """Time-weighted GPUs in use per step and series (``id_cols`` joined by '/'; default 'all')."""
-    for col in (start, end, gpus):
+    for role, col in (("start", start), ("end", end), ("gpus", gpus)):
         if col not in jobs.columns:
             raise SourceError(source, f"no column {col!r}; columns are {list(jobs.columns)}",
-                              field=col, fix="name the job table's columns start, end and gpus")
+                              field=col, fix=f"rename the column that holds each job's {role} "
+                                             f"to {col!r}, or name it ({role}=...; in the CLI "
+                                             f"--{role}-col)")
     if jobs.empty:
         raise SourceError(source, "has no jobs", fix="pass a table with at least one job")
     step = freq_step(freq)
     s = _times(jobs[start], source, start)
     if s.isna().any():
-        raise SourceError(source, f"job in row {int(s.isna().to_numpy().argmax())} has no start",
+        raise SourceError(source, f"{_row(_first(s.isna()))}: the job has no start",
                           field=start, fix="drop jobs that never started")
     e = _times(jobs[end], source, end)
     g = pd.to_numeric(jobs[gpus], errors="coerce")
     if g.isna().any() or (g < 0).any():
-        row = int((g.isna() | (g < 0)).to_numpy().argmax())
-        raise SourceError(source, f"row {row}: GPUs {jobs[gpus].iloc[row]!r} is not a number >= 0",
+        i = _first(g.isna() | (g < 0))
+        raise SourceError(source, f"{_row(i)}: GPUs {jobs[gpus].iloc[i]!r} is not a number >= 0",
                           field=gpus, fix="give each job's GPU count as a number")
     if (e < s).any():
-        row = int((e < s).to_numpy().argmax())
-        raise SourceError(source, f"row {row}: ends ({e.iloc[row]}) before it starts "
-                          f"({s.iloc[row]})", field=end, fix="fix or drop that job")
+        i = _first(e < s)
+        raise SourceError(source, f"{_row(i)}: ends ({e.iloc[i]}) before it starts ({s.iloc[i]})",
+                          field=end, fix="fix or drop that job")
     running = int(e.isna().sum())
     latest = max(s.max(), e.max()) if e.notna().any() else s.max()
     until_given = until is not None
     until = _until(until, source) if until_given else latest
     if (s > until).any():
-        row = int((s > until).to_numpy().argmax())
-        raise SourceError(source, f"row {row}: starts ({s.iloc[row]}) after until ({until})",
+        i = _first(s > until)
+        raise SourceError(source, f"{_row(i)}: starts ({s.iloc[i]}) after until ({until})",
                           field=start, fix="pass a later until, or drop jobs that start after it")
     e = e.fillna(until).clip(upper=until)
     t0 = s.min().floor(step)

@@ -142,3 +142,39 @@ def test_a_job_table_is_forecast_as_gpus_in_use_with_jobs(cli, tmp_path):
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out)
     assert sorted(table["unique_id"].unique()) == ["eu", "us"] and len(table) == 12
+
+
+def test_a_job_table_with_its_own_column_names_and_running_jobs(cli, tmp_path):
+    # a pod list: creation/deletion times, num_gpu; the last pod still runs (no deletion)
+    starts = pd.date_range("2024-03-01", periods=40, freq="6h", tz="UTC")
+    pods = pd.DataFrame({"creation_time": starts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         "deletion_time": (starts + pd.Timedelta(hours=3))
+                         .strftime("%Y-%m-%dT%H:%M:%SZ"), "num_gpu": 2})
+    pods.loc[39, "deletion_time"] = None
+    path = tmp_path / "pods.csv"
+    pods.to_csv(path, index=False)
+    names = ("--start-col", "creation_time", "--end-col", "deletion_time", "--gpus-col",
+             "num_gpu")
+    missing = run(cli, path, "--jobs", "--horizon", "6h")
+    assert missing.exit_code == 2 and "--start-col" in missing.output
+    out = tmp_path / "fc.csv"
+    # until 12 h after the last pod started: the running pod is counted up to then
+    until = (starts[-1] + pd.Timedelta(hours=12)).strftime("%Y-%m-%dT%H:%MZ")
+    res = run(cli, path, "--jobs", *names, "--until", until, "--horizon", "6h", "--out", out)
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out, parse_dates=["ds"])
+    assert set(table["unique_id"]) == {"all"}
+    assert table["ds"].min() == pd.Timestamp(until)   # the history runs up to --until
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--start-col", "creation_time"), "--start-col: only job tables have it; add --jobs"),
+    (("--until", "now"), "--until: only job tables have it"),
+    (("--jobs", "--time-col", "t"), "--time-col/--value-col: a job table (--jobs) has none"),
+    (("--jobs", "--until", "tomorrow"), "--until: expected an ISO 8601 time"),
+    (("--jobs", "--until", "2024-03-02T00:00"), "'2024-03-02T00:00' has no time zone"),
+])
+def test_job_options_are_refused_where_they_mean_nothing(cli, history, args, message):
+    res = run(cli, history, *args)
+    assert res.exit_code == 2
+    assert message in " ".join(res.output.split()), res.output

@@ -195,6 +195,8 @@ def test_a_series_one_step_behind_is_not_stale():
     (_one([1.0, 2.0]), "series 'a': field 'ds': has 2 hour"),
     (_one([1.0] + [np.nan] * 8 + [2.0]), "series 'a': field 'y': 8 of 10 hours are missing"),
     (_one([np.nan, np.nan]), "no numeric values"),
+    (pd.DataFrame({"unique_id": ["a", None], "ds": ["2024-01-01T00:00Z"] * 2, "y": [1, 2]}),
+     "field 'unique_id': row 3 has no series id"),   # as the file shows it: header = row 1
 ])
 def test_unrepairable_input_is_rejected_naming_series_field_and_fix(frame, match):
     with pytest.raises(InputDataError, match=match) as info:

@@ -122,7 +122,7 @@ def test_gpus_in_use_is_time_weighted_per_hour():
 
 def test_gpus_in_use_rejects_a_job_that_ends_before_it_starts():
     jobs = pd.DataFrame({"start": [T0 + pd.Timedelta(hours=2)], "end": [T0], "gpus": [1]})
-    with pytest.raises(SourceError, match="row 0: ends .* before it starts"):
+    with pytest.raises(SourceError, match="row 2: ends .* before it starts"):
         gpus_in_use(jobs, until=T0 + pd.Timedelta(hours=5))
 
 
@@ -166,7 +166,7 @@ def test_gpus_in_use_and_events_per_step_want_a_fixed_freq(freq):
 def test_gpus_in_use_rejects_a_job_that_starts_after_until():
     jobs = pd.DataFrame({"start": [T0, T0 + pd.Timedelta(hours=5)],
                          "end": [T0 + pd.Timedelta(hours=1), None], "gpus": [1, 1]})
-    with pytest.raises(SourceError, match=r"field 'start': row 1: starts .* after until"):
+    with pytest.raises(SourceError, match=r"field 'start': row 3: starts .* after until"):
         gpus_in_use(jobs, until=T0 + pd.Timedelta(hours=3))
 
 
@@ -220,6 +220,25 @@ def test_gpus_in_use_refuses_a_naive_time_among_zoned_ones():
     jobs = pd.DataFrame({"start": ["2024-01-01T00:00+02:00", "2024-01-01 01:00"],
                          "end": ["2024-01-01T03:00+02:00", "2024-01-01T04:00+02:00"],
                          "gpus": [1, 1]})
-    with pytest.raises(SourceError, match=r"field 'start': row 1: time '2024-01-01 01:00' has no "
+    with pytest.raises(SourceError, match=r"field 'start': row 3: time '2024-01-01 01:00' has no "
                                           r"time zone"):
         gpus_in_use(jobs)
+
+
+@pytest.mark.parametrize(("start", "message"), [
+    ("yesterday", r"row 3: time 'yesterday' cannot be read; fix: use ISO 8601"),
+    ("2024-01-01T01:00+0x:00", r"row 3: time '2024-01-01T01:00\+0x:00' cannot be read"),
+])
+def test_gpus_in_use_names_the_row_of_a_time_it_cannot_read(start, message):
+    # rows count as the file shows them: the header is row 1, the first job row 2
+    jobs = pd.DataFrame({"start": ["2024-01-01T00:00Z", start],
+                         "end": ["2024-01-01T03:00Z", "2024-01-01T04:00Z"], "gpus": [1, 1]})
+    with pytest.raises(SourceError, match=rf"field 'start': {message}"):
+        gpus_in_use(jobs)
+
+
+def test_gpus_in_use_says_how_to_name_a_differently_named_column():
+    jobs = pd.DataFrame({"start": [T0], "end": [T0 + pd.Timedelta(hours=2)], "num_gpu": [1]})
+    with pytest.raises(SourceError, match=r"field 'gpus': no column 'gpus'.*--gpus-col"):
+        gpus_in_use(jobs)
+    assert gpus_in_use(jobs, gpus="num_gpu")["y"].tolist() == [1.0, 1.0]
